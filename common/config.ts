@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/** A bad or missing setting; the message names every offending variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = z.url({ protocol: /^https?$/ });
+
+// Defaults point at the local stack (`npm start`); production sets each explicitly.
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('jit-broker'),
+    /** Temporal Cloud API key; implies TLS. */
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS: z.stringbool().default(false),
+
+    API_HOST: z.string().min(1).default('127.0.0.1'),
+    API_PORT: port.default(8080),
+
+    OIDC_ISSUER: url.default('http://127.0.0.1:4444'),
+    OIDC_AUDIENCE: z.string().min(1).default('jit-broker-api'),
+    OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+
+    AWS_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region like us-east-1')
+      .default('us-east-1'),
+    /** Points the AWS SDK at an emulator (moto); unset means real AWS. */
+    AWS_ENDPOINT_URL: url.optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.NODE_ENV !== 'production') return;
+    if (cfg.AWS_ENDPOINT_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AWS_ENDPOINT_URL'], message: 'must not be set in production' });
+    }
+    if (!cfg.OIDC_ISSUER.startsWith('https://')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_ISSUER'],
+        message: 'must be an https:// URL in production',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+/** Reads and validates the environment once at start-up. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}

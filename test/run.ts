@@ -1,0 +1,128 @@
+// `npm test`: lint + type check, a private stack (in-memory Temporal dev server, moto, dev OIDC
+// issuer) on free ports so it never collides with `npm start`, then every test file.
+// Ends with one line: `N passed, N failed, N skipped`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startMoto } from '../infra/aws/moto.js';
+import { seedMoto } from '../infra/aws/seed.js';
+import { startOidcIssuer } from '../infra/broker/processes.js';
+import { dataDir, ensureDir, repoRoot } from '../infra/paths.js';
+import { freePort, type RunningService } from '../infra/process.js';
+import { ensureTemporalCli } from '../infra/temporal/cli.js';
+import { startTemporal } from '../infra/temporal/server.js';
+
+const host = '127.0.0.1';
+const say = (msg: string) => process.stdout.write(`${msg}\n`);
+const counts = { passed: 0, failed: 0, skipped: 0 };
+
+function check(name: string, command: string, args: string[]): void {
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: repoRoot, stdio: 'inherit' });
+  const ok = result.status === 0;
+  counts[ok ? 'passed' : 'failed'] += 1;
+  say(`${ok ? 'ok' : 'FAILED'}: ${name} (${Date.now() - started} ms)`);
+}
+
+function testFiles(): string[] {
+  const requested = process.argv.slice(2);
+  if (requested.length > 0) return requested;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return walk(path);
+      return entry.name.endsWith('.test.ts') ? [relative(repoRoot, path)] : [];
+    });
+  return walk(join(repoRoot, 'test')).sort();
+}
+
+/** Reads the closing summary of node's TAP reporter. */
+function tapSummary(file: string): {
+  pass: number;
+  fail: number;
+  skipped: number;
+  cancelled: number;
+  todo: number;
+} {
+  const text = readFileSync(file, 'utf8');
+  const read = (key: string) => Number(text.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
+  return {
+    pass: read('pass'),
+    fail: read('fail'),
+    skipped: read('skipped'),
+    cancelled: read('cancelled'),
+    todo: read('todo'),
+  };
+}
+
+async function main(): Promise<void> {
+  const files = testFiles();
+  if (process.argv.length <= 2) {
+    check('lint (biome)', join(repoRoot, 'node_modules/.bin/biome'), ['check', '.']);
+    check('type check (tsc --noEmit)', join(repoRoot, 'node_modules/.bin/tsc'), ['--noEmit', '-p', '.']);
+  }
+
+  const services: RunningService[] = [];
+  try {
+    ensureTemporalCli(say);
+    const temporal = await startTemporal({
+      host,
+      port: await freePort(),
+      uiPort: null,
+      dbFile: null,
+      name: 'test-temporal',
+      log: say,
+    });
+    services.push(temporal);
+    const moto = await startMoto({ host, port: await freePort(), name: 'test-moto', log: say });
+    services.push(moto);
+    const brokerKey = await seedMoto(moto.url);
+    const oidc = await startOidcIssuer({ host, port: await freePort(), name: 'test-oidc' });
+    services.push(oidc);
+
+    const tap = join(ensureDir(join(dataDir, 'test')), 'results.tap');
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=2',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        ...files,
+      ],
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          // The pinned SDK supports Node 20; its notice about future releases is noise here.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          JIT_TEST_TEMPORAL_ADDRESS: temporal.url,
+          JIT_TEST_MOTO_URL: moto.url,
+          JIT_TEST_OIDC_ISSUER: oidc.url,
+          JIT_TEST_AWS_ACCESS_KEY_ID: brokerKey.accessKeyId,
+          JIT_TEST_AWS_SECRET_ACCESS_KEY: brokerKey.secretAccessKey,
+        },
+      },
+    );
+    const summary = tapSummary(tap);
+    counts.passed += summary.pass;
+    counts.failed += summary.fail + summary.cancelled;
+    counts.skipped += summary.skipped + summary.todo;
+    if (result.status !== 0 && summary.fail + summary.cancelled === 0) counts.failed += 1;
+  } catch (err) {
+    counts.failed += 1;
+    say(`test stack failed: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    for (const service of services.reverse()) await service.stop().catch(() => {});
+  }
+  say(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  process.exit(counts.failed > 0 || counts.passed === 0 ? 1 : 0);
+}
+
+void main();

@@ -1,0 +1,46 @@
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { ConfigError, loadConfig } from '../common/config.js';
+import { createLogger } from '../common/logger.js';
+import { temporalConnectionOptions } from '../common/temporal-connection.js';
+import { createBrokerWorker } from './worker.js';
+
+const log = createLogger('worker');
+
+// The SDK's own log lines go through pino too, so redaction applies to them as well.
+Runtime.install({
+  logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+    const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+    log[method](meta ?? {}, message);
+  }),
+});
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const { activities, close } = createActivities(config);
+  try {
+    const worker = await createBrokerWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      activities,
+    });
+    const identity = await activities.brokerIdentity();
+    log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');
+    // Resolves after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
+    await worker.run();
+  } finally {
+    close();
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`worker: ${err.message}\n`);
+  } else {
+    log.fatal({ err }, 'worker failed');
+  }
+  process.exit(1);
+});
