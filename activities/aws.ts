@@ -1,4 +1,22 @@
+// Every call to AWS (STS and IAM) goes through here.
+import {
+  DeleteRolePolicyCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ApplicationFailure } from '@temporalio/common';
+import type { LedgerEntry } from '../common/grant.js';
+import {
+  policySize,
+  REVOCATION_POLICY_NAME,
+  ROLE_INLINE_POLICY_LIMIT,
+  revocationPolicyDocument,
+  roleNameFromArn,
+} from '../common/revocation-policy.js';
 import {
   assertSessionName,
   assertSourceIdentity,
@@ -9,6 +27,7 @@ import {
 
 export interface AwsDeps {
   sts: STSClient;
+  iam: IAMClient;
 }
 
 export interface AssumeRoleInput {
@@ -35,29 +54,67 @@ export interface AwsClientOptions {
   endpoint?: string | undefined;
 }
 
-/** One STS client per process; credentials come from the default chain (web identity, instance role, env). */
-export function createStsClient(opts: AwsClientOptions): STSClient {
-  return new STSClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+/** One client each per process; credentials come from the default chain (web identity, instance role, env). */
+export function createAwsClients(opts: AwsClientOptions): AwsDeps {
+  const config = { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) };
+  return { sts: new STSClient(config), iam: new IAMClient(config) };
 }
 
-export function createAwsActivities({ sts }: AwsDeps) {
+// Errors no retry can fix: the grant fails with the reason instead of retrying.
+const permanentAwsErrors = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'MalformedPolicyDocument',
+  'MalformedPolicyDocumentException',
+  'NoSuchEntity',
+  'NoSuchEntityException',
+  'ValidationError',
+  'InvalidParameterValue',
+  'PackedPolicyTooLarge',
+  'RegionDisabledException',
+  'LimitExceeded',
+  'LimitExceededException',
+  'InvalidClientTokenId',
+]);
+
+async function callAws<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    if (permanentAwsErrors.has(name)) {
+      throw ApplicationFailure.nonRetryable(
+        `${what}: ${(err as Error).message}`,
+        `Aws${name.replace(/Exception$/, '')}`,
+      );
+    }
+    throw err; // throttling, network, 5xx: Temporal retries
+  }
+}
+
+export function createAwsActivities({ sts, iam }: AwsDeps) {
   return {
     async assumeRole(input: AssumeRoleInput): Promise<SessionCredentials> {
-      assertSessionName(input.sessionName);
-      assertSourceIdentity(input.sourceIdentity);
-      if (!Number.isInteger(input.durationSeconds) || input.durationSeconds < MIN_SESSION_SECONDS) {
-        throw new StsLimitError(`DurationSeconds must be an integer >= ${MIN_SESSION_SECONDS}`);
+      try {
+        assertSessionName(input.sessionName);
+        assertSourceIdentity(input.sourceIdentity);
+        if (!Number.isInteger(input.durationSeconds) || input.durationSeconds < MIN_SESSION_SECONDS) {
+          throw new StsLimitError(`DurationSeconds must be an integer >= ${MIN_SESSION_SECONDS}`);
+        }
+        for (const [key, value] of Object.entries(input.tags)) assertTagValue(key, value);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'StsLimitError');
       }
-      for (const [key, value] of Object.entries(input.tags)) assertTagValue(key, value);
-
-      const out = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: input.roleArn,
-          RoleSessionName: input.sessionName,
-          SourceIdentity: input.sourceIdentity,
-          DurationSeconds: input.durationSeconds,
-          Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
-        }),
+      const out = await callAws('AssumeRole', () =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn: input.roleArn,
+            RoleSessionName: input.sessionName,
+            SourceIdentity: input.sourceIdentity,
+            DurationSeconds: input.durationSeconds,
+            Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        ),
       );
       const c = out.Credentials;
       const user = out.AssumedRoleUser;
@@ -81,11 +138,63 @@ export function createAwsActivities({ sts }: AwsDeps) {
       };
     },
 
+    /**
+     * Replaces the role's revocation policy with exactly these entries. Writes nothing and says so
+     * when the role's inline policies would pass IAM's size limit (moto does not check it).
+     */
+    async writeRevocationPolicy(input: {
+      roleArn: string;
+      entries: LedgerEntry[];
+      issuedBefore?: string;
+    }): Promise<{ written: boolean; size: number; limit: number }> {
+      const RoleName = roleNameFromArn(input.roleArn);
+      const document = revocationPolicyDocument(input.entries, input.issuedBefore);
+      if (!document) {
+        await callAws('DeleteRolePolicy', () =>
+          iam
+            .send(new DeleteRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME }))
+            .catch((err) => {
+              if (!(err instanceof NoSuchEntityException)) throw err;
+            }),
+        );
+        return { written: true, size: 0, limit: ROLE_INLINE_POLICY_LIMIT };
+      }
+      const others = await otherInlinePolicySize(iam, RoleName);
+      const size = others + policySize(document);
+      if (size > ROLE_INLINE_POLICY_LIMIT) return { written: false, size, limit: ROLE_INLINE_POLICY_LIMIT };
+      await callAws('PutRolePolicy', () =>
+        iam.send(
+          new PutRolePolicyCommand({
+            RoleName,
+            PolicyName: REVOCATION_POLICY_NAME,
+            PolicyDocument: document,
+          }),
+        ),
+      );
+      return { written: true, size, limit: ROLE_INLINE_POLICY_LIMIT };
+    },
+
     async brokerIdentity(): Promise<{ account: string; arn: string }> {
       const out = await sts.send(new GetCallerIdentityCommand({}));
       return { account: out.Account ?? '', arn: out.Arn ?? '' };
     },
   };
+}
+
+/** Size of the role's inline policies other than the ledger's own, as IAM counts them. */
+async function otherInlinePolicySize(iam: IAMClient, RoleName: string): Promise<number> {
+  const { PolicyNames = [] } = await callAws('ListRolePolicies', () =>
+    iam.send(new ListRolePoliciesCommand({ RoleName })),
+  );
+  let total = 0;
+  for (const PolicyName of PolicyNames) {
+    if (PolicyName === REVOCATION_POLICY_NAME) continue;
+    const { PolicyDocument = '' } = await callAws('GetRolePolicy', () =>
+      iam.send(new GetRolePolicyCommand({ RoleName, PolicyName })),
+    );
+    total += policySize(decodeURIComponent(PolicyDocument));
+  }
+  return total;
 }
 
 export type AwsActivities = ReturnType<typeof createAwsActivities>;

@@ -1,13 +1,36 @@
+import type { Client } from '@temporalio/client';
 import type { Config } from '../common/config.js';
-import { createAwsActivities, createStsClient } from './aws.js';
+import type { PolicyEngine } from '../policies/engine.js';
+import { createAuditActivities } from './audit/index.js';
+import { openAuditStore } from './audit/store.js';
+import { createAwsActivities, createAwsClients } from './aws.js';
+import { createLedgerActivities } from './ledger.js';
+import { createPolicyActivities } from './policy.js';
+
+export interface ActivityDeps {
+  config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'>;
+  engine: PolicyEngine;
+  /** Temporal client (with the payload codec) for signal-with-start of revocation ledgers. */
+  client: Client;
+}
 
 /** Every activity the worker registers, built once per process with its outside-system clients. */
-export function createActivities(config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL'>) {
-  const sts = createStsClient({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
+export async function createActivities({ config, engine, client }: ActivityDeps) {
+  const aws = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
+  const store = await openAuditStore(config.DATABASE_URL);
   return {
-    activities: { ...createAwsActivities({ sts }) },
-    close: () => sts.destroy(),
+    activities: {
+      ...createAwsActivities(aws),
+      ...createPolicyActivities({ engine }),
+      ...createAuditActivities({ store }),
+      ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    },
+    close: async () => {
+      aws.sts.destroy();
+      aws.iam.destroy();
+      await store.close();
+    },
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>['activities'];
+export type Activities = Awaited<ReturnType<typeof createActivities>>['activities'];

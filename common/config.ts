@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePayloadKeys } from './payload-codec.js';
 
 /** A bad or missing setting; the message names every offending variable. */
 export class ConfigError extends Error {
@@ -37,6 +38,23 @@ const schema = z
       .default('us-east-1'),
     /** Points the AWS SDK at an emulator (moto); unset means real AWS. */
     AWS_ENDPOINT_URL: url.optional(),
+
+    /** Audit store: a `postgres://` URL, else a SQLite file (`sqlite:<path>` or a path). */
+    DATABASE_URL: z.string().min(1).default('sqlite:.data/audit.sqlite'),
+    /** Folder with schema.cedarschema, policies.cedar and catalog.yaml; defaults to the shipped policies/. */
+    JIT_POLICY_DIR: z.string().min(1).optional(),
+    /** Payload encryption keys `id:base64(32 bytes)`, comma-separated, newest first. */
+    JIT_PAYLOAD_KEYS: z
+      .string()
+      .min(1, 'is required (see README, "Configuration")')
+      .transform((value, ctx) => {
+        try {
+          return parsePayloadKeys(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.NODE_ENV !== 'production') return;

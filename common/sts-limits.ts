@@ -15,13 +15,9 @@ export function toSourceIdentity(identity: string): string {
   return cleaned.length >= 2 ? cleaned : cleaned.padEnd(2, '_');
 }
 
-/** Session duration: time left in the grant, capped by the role, never below STS's floor. */
-export function sessionDurationSeconds(secondsLeftInGrant: number, roleMaxSessionSeconds: number): number {
-  const seconds = Math.floor(Math.min(secondsLeftInGrant, roleMaxSessionSeconds));
-  if (seconds < MIN_SESSION_SECONDS) {
-    throw new StsLimitError(`only ${seconds}s left; STS sessions last at least ${MIN_SESSION_SECONDS}s`);
-  }
-  return seconds;
+/** Maps a value onto the session-tag charset (at most 256 characters). */
+export function toTagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
 }
 
 export function assertSessionName(name: string): void {

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       startTemporal({ host, port: ports.temporal, uiPort: ports.temporalUi, log: say }),
     );
     const moto = await up('moto', startMoto({ host, port: ports.moto, log: say }));
-    const brokerKey = await seedMoto(moto.url);
+    const { broker: brokerKey } = await seedMoto(moto.url);
     const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc }));
 
     const brokerEnv = {

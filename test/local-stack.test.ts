@@ -8,7 +8,15 @@ import { createAwsActivities } from '../activities/aws.js';
 import { DEV_ACCOUNT_ID } from '../infra/aws/seed.js';
 import { createBrokerWorker } from '../worker/worker.js';
 import { assumeRoleOnce } from './fixtures/assume-role-workflow.js';
-import { brokerSts, stsWith, temporalClient, uniqueTaskQueue, workerConnection } from './support/stack.js';
+import {
+  brokerIam,
+  brokerSts,
+  stsWith,
+  temporalClient,
+  testDataConverter,
+  uniqueTaskQueue,
+  workerConnection,
+} from './support/stack.js';
 
 const fixtureWorkflows = fileURLToPath(new URL('./fixtures/assume-role-workflow.ts', import.meta.url));
 const roleArn = `arn:aws:iam::${DEV_ACCOUNT_ID}:role/jit-prod-readonly`;
@@ -17,6 +25,7 @@ let client: Client;
 let closeClient: () => Promise<void>;
 let connection: NativeConnection;
 const sts = brokerSts();
+const iam = brokerIam();
 
 before(async () => {
   ({ client, close: closeClient } = await temporalClient());
@@ -25,6 +34,7 @@ before(async () => {
 
 after(async () => {
   sts.destroy();
+  iam.destroy();
   await closeClient();
   await connection.close();
 });
@@ -35,7 +45,8 @@ test('a workflow on the dev server assumes a moto role through the AWS activity'
     connection,
     namespace: 'default',
     taskQueue,
-    activities: createAwsActivities({ sts }),
+    activities: createAwsActivities({ sts, iam }),
+    dataConverter: testDataConverter(),
     workflowsPath: fixtureWorkflows,
   });
   const creds = await worker.runUntil(

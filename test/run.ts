@@ -12,6 +12,9 @@ import { freePort, type RunningService } from '../infra/process.js';
 import { ensureTemporalCli } from '../infra/temporal/cli.js';
 import { startTemporal } from '../infra/temporal/server.js';
 
+// The pinned AWS SDK supports Node 20; its notice about releases after January 2027 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const host = '127.0.0.1';
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
 const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     services.push(temporal);
     const moto = await startMoto({ host, port: await freePort(), name: 'test-moto', log: say });
     services.push(moto);
-    const brokerKey = await seedMoto(moto.url);
+    const { broker, admin } = await seedMoto(moto.url, join(dataDir, 'test', 'aws'));
     const oidc = await startOidcIssuer({ host, port: await freePort(), name: 'test-oidc' });
     services.push(oidc);
 
@@ -100,13 +103,11 @@ async function main(): Promise<void> {
         env: {
           ...process.env,
           NODE_ENV: 'test',
-          // The pinned SDK supports Node 20; its notice about future releases is noise here.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           JIT_TEST_TEMPORAL_ADDRESS: temporal.url,
           JIT_TEST_MOTO_URL: moto.url,
           JIT_TEST_OIDC_ISSUER: oidc.url,
-          JIT_TEST_AWS_ACCESS_KEY_ID: brokerKey.accessKeyId,
-          JIT_TEST_AWS_SECRET_ACCESS_KEY: brokerKey.secretAccessKey,
+          JIT_TEST_AWS_BROKER: JSON.stringify(broker),
+          JIT_TEST_AWS_ADMIN: JSON.stringify(admin),
         },
       },
     );

@@ -1,8 +1,11 @@
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { ConfigError, loadConfig } from '../common/config.js';
+import { brokerDataConverter } from '../common/data-converter.js';
 import { createLogger } from '../common/logger.js';
 import { temporalConnectionOptions } from '../common/temporal-connection.js';
+import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
 import { createBrokerWorker } from './worker.js';
 
 const log = createLogger('worker');
@@ -17,27 +20,37 @@ Runtime.install({
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const engine = PolicyEngine.load(config.JIT_POLICY_DIR);
+  const dataConverter = brokerDataConverter(config.JIT_PAYLOAD_KEYS);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { activities, close } = createActivities(config);
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter,
+  });
+  const { activities, close } = await createActivities({ config, engine, client });
   try {
     const worker = await createBrokerWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities,
+      dataConverter,
     });
     const identity = await activities.brokerIdentity();
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');
     // Resolves after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
     await worker.run();
   } finally {
-    close();
+    await close();
+    await clientConnection.close();
     await connection.close();
   }
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof PolicyLoadError) {
     process.stderr.write(`worker: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'worker failed');

@@ -1,21 +1,28 @@
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** The broker's worker: the grant workflows plus every activity, on one task queue. */
+/** The broker's worker: the grant and revocation-ledger workflows plus every activity, on one task queue. */
 export function createBrokerWorker(opts: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: object;
+  dataConverter: DataConverter;
   workflowsPath?: string;
+  /** A prebuilt bundle (tests build it once for many workers). */
+  workflowBundle?: { code: string };
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    workflowsPath: opts.workflowsPath ?? workflowsPath,
     activities: opts.activities,
+    dataConverter: opts.dataConverter,
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: opts.workflowsPath ?? workflowsPath }),
   });
 }

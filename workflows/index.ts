@@ -1,1 +1,2 @@
-export {};
+export { grantWorkflow } from './grant.js';
+export { revocationLedgerWorkflow } from './revocation-ledger.js';

@@ -1,0 +1,208 @@
+// One row per grant, folded from its events: what an auditor reads first. Grants are paged by
+// the position of their `grant.requested` event; each page loads only those grants' events,
+// so memory is bounded by the page, not the range.
+import type { Kysely } from 'kysely';
+import { csvRow } from './csv.js';
+import { type AuditFilter, checkFormat, type ExportFormat, isoBound, whereAttributes } from './filter.js';
+import type { AuditDatabase, AuditRow } from './schema.js';
+
+export const SUMMARY_PAGE_SIZE = 500;
+
+export interface GrantSummary {
+  grantId: string;
+  requester: string;
+  requesterEmail: string | null;
+  roleId: string;
+  reason: string | null;
+  ticket: string | null;
+  /** Approvers' `sub`s, in approval order. */
+  approvers: string[];
+  requestedAt: string;
+  activatedAt: string | null;
+  expiresAt: string | null;
+  endedAt: string | null;
+  /** pending, active, or the end state. */
+  status: string;
+  /** denied, cancelled, timed_out, expired, revoked, failed; null while the grant is open. */
+  endState: string | null;
+  endedBy: string | null;
+  endReason: string | null;
+  sessionCount: number;
+  accessKeyIds: string[];
+}
+
+export const summaryColumns = [
+  'grant_id',
+  'requester',
+  'requester_email',
+  'role_id',
+  'reason',
+  'ticket',
+  'approvers',
+  'requested_at',
+  'activated_at',
+  'expires_at',
+  'ended_at',
+  'status',
+  'end_state',
+  'ended_by',
+  'end_reason',
+  'session_count',
+  'access_key_ids',
+] as const;
+
+const endTypes = new Set([
+  'grant.denied',
+  'grant.cancelled',
+  'grant.timed_out',
+  'grant.expired',
+  'grant.revoked',
+  'grant.failed',
+]);
+
+// Data keys read here (the grant workflow writes them): requested {reason, ticket};
+// activated / extended {expiresAt}; credentials_issued {accessKeyId}; end events {reason}.
+// Missing keys stay null.
+const text = (data: Record<string, unknown>, key: string): string | null =>
+  typeof data[key] === 'string' ? (data[key] as string) : null;
+
+/** Folds one grant's events (in chain order, starting with grant.requested). */
+export function summarise(events: readonly AuditRow[]): GrantSummary | undefined {
+  const requested = events.find((e) => e.type === 'grant.requested');
+  if (!requested) return undefined;
+  const requestData = dataOf(requested);
+  const summary: GrantSummary = {
+    grantId: requested.grant_id,
+    requester: requested.requester,
+    requesterEmail: requested.actor === requested.requester ? requested.actor_email : null,
+    roleId: requested.role_id,
+    reason: text(requestData, 'reason'),
+    ticket: text(requestData, 'ticket'),
+    approvers: [],
+    requestedAt: requested.occurred_at,
+    activatedAt: null,
+    expiresAt: null,
+    endedAt: null,
+    status: 'pending',
+    endState: null,
+    endedBy: null,
+    endReason: null,
+    sessionCount: 0,
+    accessKeyIds: [],
+  };
+  for (const event of events) {
+    const data = dataOf(event);
+    if (event.type === 'grant.approval_recorded') {
+      if (!summary.approvers.includes(event.actor)) summary.approvers.push(event.actor);
+    } else if (event.type === 'grant.activated' || event.type === 'grant.extended') {
+      if (event.type === 'grant.activated') summary.activatedAt ??= event.occurred_at;
+      summary.expiresAt = text(data, 'expiresAt') ?? summary.expiresAt;
+      if (!summary.endState) summary.status = 'active';
+    } else if (event.type === 'grant.credentials_issued') {
+      summary.sessionCount += 1;
+      const keyId = text(data, 'accessKeyId');
+      if (keyId) summary.accessKeyIds.push(keyId);
+    } else if (endTypes.has(event.type) && !summary.endState) {
+      summary.endState = event.type.slice('grant.'.length);
+      summary.status = summary.endState;
+      summary.endedAt = event.occurred_at;
+      summary.endedBy = event.actor;
+      summary.endReason = text(data, 'reason');
+    }
+  }
+  return summary;
+}
+
+function dataOf(row: AuditRow): Record<string, unknown> {
+  try {
+    const data: unknown = JSON.parse(row.data);
+    return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Grants matching the filter: requester / role / grant id as given; a time range selects grants
+ * whose life [requested, ended] overlaps [from, to); `types` keeps grants with at least one
+ * event of those types (e.g. `grant.revoked`).
+ */
+export async function* grantSummaries(
+  db: Kysely<AuditDatabase>,
+  filter: AuditFilter,
+  pageSize = SUMMARY_PAGE_SIZE,
+): AsyncGenerator<GrantSummary[]> {
+  const from = isoBound(filter.from, 'from');
+  const to = isoBound(filter.to, 'to');
+  const types = filter.types && filter.types.length > 0 ? new Set(filter.types) : undefined;
+  const { types: _types, ...attributes } = filter;
+  let after = 0;
+  for (;;) {
+    let query = whereAttributes(db.selectFrom('audit_events').select(['position', 'grant_id']), attributes)
+      .where('type', '=', 'grant.requested')
+      .where('position', '>', after);
+    if (to !== undefined) query = query.where('occurred_at', '<', to);
+    const starts = await query.orderBy('position').limit(pageSize).execute();
+    const last = starts.at(-1);
+    if (!last) return;
+    after = last.position;
+
+    const grantIds = starts.map((s) => s.grant_id);
+    const rows = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('grant_id', 'in', grantIds)
+      .where('type', 'like', 'grant.%')
+      .orderBy('position')
+      .execute();
+    const byGrant = new Map<string, AuditRow[]>(grantIds.map((id) => [id, []]));
+    for (const row of rows) byGrant.get(row.grant_id)?.push(row);
+
+    const page: GrantSummary[] = [];
+    for (const events of byGrant.values()) {
+      const summary = summarise(events);
+      if (!summary) continue;
+      if (from !== undefined && summary.endedAt !== null && summary.endedAt < from) continue;
+      if (types && !events.some((e) => types.has(e.type))) continue;
+      page.push(summary);
+    }
+    if (page.length > 0) yield page;
+    if (starts.length < pageSize) return;
+  }
+}
+
+export function summaryCsvLine(s: GrantSummary): string {
+  return csvRow([
+    s.grantId,
+    s.requester,
+    s.requesterEmail,
+    s.roleId,
+    s.reason,
+    s.ticket,
+    s.approvers.join(','),
+    s.requestedAt,
+    s.activatedAt,
+    s.expiresAt,
+    s.endedAt,
+    s.status,
+    s.endState,
+    s.endedBy,
+    s.endReason,
+    s.sessionCount,
+    s.accessKeyIds.join(','),
+  ]);
+}
+
+export async function* exportSummaryText(
+  db: Kysely<AuditDatabase>,
+  filter: AuditFilter,
+  format: ExportFormat,
+): AsyncGenerator<string> {
+  checkFormat(format);
+  if (format === 'csv') yield csvRow(summaryColumns);
+  for await (const page of grantSummaries(db, filter)) {
+    let chunk = '';
+    for (const s of page) chunk += format === 'csv' ? summaryCsvLine(s) : `${JSON.stringify(s)}\n`;
+    yield chunk;
+  }
+}

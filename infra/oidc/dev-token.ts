@@ -1,0 +1,36 @@
+// Prints a dev user's API access token and nothing else on stdout, for scripts:
+//   TOKEN=$(npm run --silent dev-token -- alice)
+// Exit codes: 2 unknown user, 1 anything else (issuer down, NODE_ENV=production, login failure).
+import { devUsers, findDevUser } from './dev-users.js';
+import { deviceLogin, IssuerUnreachableError } from './device-login.js';
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`dev-token: ${message}\n`);
+  process.exit(code);
+}
+
+if (process.env.NODE_ENV === 'production') {
+  fail(1, 'dev tokens exist only on the local dev stack; refusing to run with NODE_ENV=production');
+}
+
+const user = process.argv[2];
+if (!user || !findDevUser(user)) {
+  const known = devUsers.map((u) => u.username).join(', ');
+  fail(
+    2,
+    `${user ? `unknown dev user "${user}"` : 'missing user'}; usage: dev-token <user>, one of: ${known}`,
+  );
+}
+
+const issuer =
+  process.env.OIDC_ISSUER ||
+  `http://${process.env.OIDC_HOST || '127.0.0.1'}:${process.env.OIDC_PORT || 4444}`;
+try {
+  const { access_token } = await deviceLogin({ issuer, user });
+  process.stdout.write(`${access_token}\n`);
+} catch (err) {
+  if (err instanceof IssuerUnreachableError) {
+    fail(1, `${err.message}; start the local stack with \`npm start\` first`);
+  }
+  fail(1, err instanceof Error ? err.message : String(err));
+}

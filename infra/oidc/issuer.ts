@@ -1,0 +1,202 @@
+// The local stack's OIDC issuer (DESIGN.md "Local stack"): oidc-provider with the device flow for
+// `jit login`, the dev users, and JWT access tokens for the broker API. Development only.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider, {
+  type Configuration,
+  errors,
+  type FindAccount,
+  type JWKS,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import { type Logger, pino } from 'pino';
+import { devUsers } from './dev-users.js';
+import { handleInteraction } from './interactions.js';
+import { DEFAULT_KEYS_FILE, loadSigningKeys, SIGNING_ALG } from './keys.js';
+import { renderError, successSource, userCodeConfirmSource, userCodeInputSource } from './pages.js';
+
+const CLI_CLIENT_ID = 'jit-cli';
+const DEFAULT_API_AUDIENCE = 'jit-broker-api';
+
+const SCOPES = 'openid profile email groups offline_access';
+const ACCESS_TOKEN_TTL = 3600;
+const DAY = 24 * 3600;
+
+export interface DevIssuerOptions {
+  host?: string;
+  /** 0 picks a free port; the issuer URL then carries the port actually bound. */
+  port: number;
+  issuer?: string;
+  apiAudience?: string;
+  keysFile?: string;
+  logger?: Logger;
+}
+
+export interface DevIssuer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startDevIssuer(opts: DevIssuerOptions): Promise<DevIssuer> {
+  if (process.env.NODE_ENV === 'production') {
+    throw new Error(
+      'the dev OIDC issuer has dev passwords in code; it refuses to run with NODE_ENV=production',
+    );
+  }
+  const host = opts.host ?? '127.0.0.1';
+  const logger = opts.logger ?? pino({ name: 'dev-oidc' });
+  const jwks = await loadSigningKeys(opts.keysFile ?? DEFAULT_KEYS_FILE);
+
+  // Listen first: with port 0 the issuer URL is only known once the port is bound.
+  const server = createServer();
+  const { port } = await listen(server, host, opts.port);
+  const url = opts.issuer ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  try {
+    const provider = createProvider(url, opts.apiAudience ?? DEFAULT_API_AUDIENCE, jwks);
+    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'dev OIDC issuer error'));
+    const oidc = provider.callback();
+    server.on('request', (req, res) => {
+      if (!req.url?.startsWith('/interaction/')) return oidc(req, res);
+      handleInteraction(provider, req, res, logger);
+    });
+  } catch (err) {
+    await close(server);
+    throw err;
+  }
+  return { url, close: () => close(server) };
+}
+
+function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provider {
+  // Resource indicators must be absolute URIs, audiences need not be: map a bare audience to a URN.
+  const resource = URL.canParse(apiAudience) ? apiAudience : `urn:${apiAudience}`;
+  const provider = new Provider(issuer, {
+    jwks,
+    clients: [
+      {
+        client_id: CLI_CLIENT_ID,
+        client_name: 'jit CLI (dev)',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        response_types: [],
+        redirect_uris: [],
+        // Left 'web': oidc-provider always asks native clients for consent, and dev consent is automatic.
+      },
+    ],
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'preferred_username'],
+      groups: ['groups'],
+    },
+    // Cookie signing key: not a secret, like the dev passwords.
+    cookies: { keys: ['jit-broker-dev-oidc-cookies-not-a-secret'] },
+    findAccount,
+    extraTokenClaims,
+    loadExistingGrant: grantWhatIsRequested,
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource, successSource },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== resource) throw new errors.InvalidTarget();
+          return {
+            scope: SCOPES,
+            audience: apiAudience,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: ACCESS_TOKEN_TTL,
+            jwt: { sign: { alg: SIGNING_ALG } },
+          };
+        },
+      },
+    },
+    // Explicit TTLs (the defaults log a notice on every use); the API resource server sets its own.
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL,
+      DeviceCode: 600,
+      Grant: 14 * DAY,
+      IdToken: 3600,
+      Interaction: 600,
+      RefreshToken: 14 * DAY,
+      Session: 14 * DAY,
+    },
+    renderError,
+  });
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    await next();
+    // Without `interval` RFC 8628 clients wait 5 s between polls; one second keeps dev logins quick.
+    // ctx.oidc is only defined on oidc-provider's own routes, hence the optional chaining.
+    if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200) {
+      (ctx.body as { interval?: number }).interval = 1;
+    }
+  });
+  return provider;
+}
+
+const findAccount: FindAccount = async (_ctx, sub) => {
+  const user = devUsers.find((candidate) => candidate.sub === sub);
+  if (!user) return undefined;
+  return {
+    accountId: user.sub,
+    claims: () => ({
+      sub: user.sub,
+      email: user.email,
+      email_verified: user.email_verified,
+      name: user.name,
+      preferred_username: user.username,
+      groups: user.groups,
+    }),
+  };
+};
+
+// The API authorises on email and groups, so every access token carries them whatever the scope.
+const extraTokenClaims: Configuration['extraTokenClaims'] = async (_ctx, token) => {
+  // Client-credentials tokens have no account; the CLI client cannot get them anyway.
+  const accountId = 'accountId' in token ? token.accountId : undefined;
+  const user = devUsers.find((candidate) => candidate.sub === accountId);
+  return user && { email: user.email, groups: user.groups };
+};
+
+// Dev clients are first party: grant whatever they request, so there is never a consent screen.
+const grantWhatIsRequested: Configuration['loadExistingGrant'] = async (ctx) => {
+  const { oidc } = ctx;
+  const { account, client, session } = oidc;
+  // oidc-provider loads the grant only once an account is logged in for a client's session.
+  if (!account || !client || !session) throw new Error('loadExistingGrant called without a login');
+  const { Grant } = oidc.provider;
+  const grantId = session.grantIdFor(client.clientId);
+  const grant =
+    (grantId && (await Grant.find(grantId))) ||
+    new Grant({ accountId: account.accountId, clientId: client.clientId });
+  grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
+  for (const indicator of Object.keys(oidc.resourceServers ?? {})) {
+    grant.addResourceScope(indicator, [...oidc.requestParamScopes].join(' '));
+  }
+  await grant.save();
+  return grant;
+};
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') return reject(err);
+      reject(
+        new Error(`dev OIDC issuer: ${host}:${port} is already in use; stop what holds it or set OIDC_PORT`),
+      );
+    });
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    // Keep-alive connections from clients would otherwise hold close() open.
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,240 @@
+// The policy engine the grant workflow's policy activity and the API call. Loading reads and checks
+// every file once; after that each method is synchronous, does no I/O and returns plain JSON values
+// (decisions are recorded in Temporal history).
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Authorizer, type Context } from './authorizer.js';
+import { loadCatalog } from './catalog.js';
+import { loadCedarSources } from './cedar-files.js';
+import { formatDuration } from './duration.js';
+import { explainRefusal } from './explain.js';
+import type {
+  ApproveDecision,
+  CatalogRole,
+  GrantFacts,
+  Principal,
+  RequestContext,
+  RequestDecision,
+  RevokeDecision,
+} from './types.js';
+
+export { PolicyLoadError } from './load-error.js';
+export type * from './types.js';
+
+/** The folder holding schema.cedarschema, policies.cedar and catalog.yaml (this one). */
+export const POLICIES_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** Session tags carry the ticket; STS limits tag values, and no real ticket id is this long. */
+const MAX_TICKET_LENGTH = 128;
+
+export class PolicyEngine {
+  private readonly byId: Map<string, CatalogRole>;
+  private readonly ticketPatterns = new Map<string, RegExp>();
+
+  private constructor(
+    private readonly authorizer: Authorizer,
+    private readonly catalog: readonly CatalogRole[],
+  ) {
+    this.byId = new Map(catalog.map((role) => [role.id, role]));
+    for (const role of catalog) {
+      // The whole ticket must match, whether or not the pattern is anchored.
+      if (role.ticketPattern) this.ticketPatterns.set(role.id, new RegExp(`^(?:${role.ticketPattern})$`));
+    }
+  }
+
+  /**
+   * Reads, parses and validates the schema, the policies and the catalog in `dir`. Synchronous
+   * (cedar-wasm is); throws PolicyLoadError naming file, line and column of every problem.
+   */
+  static load(dir: string = POLICIES_DIR): PolicyEngine {
+    const sources = loadCedarSources(join(dir, 'schema.cedarschema'), join(dir, 'policies.cedar'));
+    const catalog = loadCatalog(join(dir, 'catalog.yaml')).map(deepFreeze);
+    return new PolicyEngine(new Authorizer(sources, catalog), catalog);
+  }
+
+  /** Every role of the catalog (frozen; copy before changing). */
+  roles(): CatalogRole[] {
+    return [...this.catalog];
+  }
+
+  role(id: string): CatalogRole | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Roles the principal may request at all: for the role's full maximum, with a ticket if needed. */
+  requestableRoles(principal: Principal, now: Date = new Date()): CatalogRole[] {
+    return this.catalog.filter((role) => {
+      const context = requestContext(
+        role,
+        role.maxDurationSeconds,
+        'listing',
+        'TICKET',
+        role.breakGlass,
+        now,
+      );
+      const decision = this.authorizer.onRole(principal, 'request', role.id, context);
+      return decision.allow && decision.errors.length === 0;
+    });
+  }
+
+  evaluateRequest(principal: Principal, roleId: string, ctx: RequestContext): RequestDecision {
+    const role = this.byId.get(roleId);
+    if (!role) return refused(undefined, [`unknown role "${roleId}"`]);
+    if (!Number.isSafeInteger(ctx.durationSeconds) || ctx.durationSeconds <= 0) {
+      return refused(role, ['duration must be a positive whole number of seconds']);
+    }
+    const ticket = ctx.ticket?.trim() || undefined;
+    const breakGlass = ctx.breakGlass ?? role.breakGlass;
+    const context = requestContext(role, ctx.durationSeconds, ctx.reason, ticket, breakGlass, ctx.now);
+
+    // Checks Cedar cannot express: ticket format (regex) and the total cap across extensions.
+    const reasons = [...this.ticketProblems(role, ticket), ...totalProblems(role, ctx)];
+    const request = this.authorizer.onRole(principal, 'request', role.id, context);
+    if (!request.allow) {
+      reasons.push(...explainRefusal(role, principal, ctx.durationSeconds, request.policyIds));
+    }
+    // A policy that fails to evaluate is skipped by Cedar; if it was a forbid, that would allow.
+    reasons.push(...request.errors);
+    if (reasons.length > 0) return refused(role, reasons, request.allow ? [] : request.policyIds);
+
+    const auto = this.authorizer.onRole(principal, 'autoApprove', role.id, context);
+    const autoApproved = auto.allow && auto.errors.length === 0;
+    return {
+      allowed: true,
+      autoApproved,
+      breakGlass,
+      // Never "0 approvals" without auto-approval: the catalog rules it out, this keeps it so.
+      approvalsRequired: autoApproved ? 0 : Math.max(1, role.approvalsRequired),
+      reviewerGroups: [...role.reviewerGroups],
+      approvalTimeoutSeconds: role.approvalTimeoutSeconds,
+      policyIds: [...request.policyIds, ...(autoApproved ? auto.policyIds : [])],
+      reasons: [],
+    };
+  }
+
+  mayApprove(
+    principal: Principal,
+    roleId: string,
+    requesterSub: string,
+    grant: GrantFacts = {},
+  ): ApproveDecision {
+    const isRequester = principal.sub === requesterSub;
+    const context = this.decisionContext(roleId, requesterSub, isRequester, grant);
+    if (!context) return { allowed: false, policyIds: [], reason: 'not_eligible' };
+    const decision = this.authorizer.onRole(principal, 'approve', roleId, context);
+    if (decision.allow && decision.errors.length === 0) {
+      return { allowed: true, policyIds: decision.policyIds };
+    }
+    return {
+      allowed: false,
+      policyIds: decision.policyIds,
+      reason: isRequester ? 'self_approval' : 'not_eligible',
+    };
+  }
+
+  mayRevoke(
+    principal: Principal,
+    roleId: string,
+    requesterSub: string,
+    grant: GrantFacts = {},
+  ): RevokeDecision {
+    const context = this.decisionContext(roleId, requesterSub, principal.sub === requesterSub, grant);
+    if (!context) return { allowed: false, policyIds: [] };
+    const decision = this.authorizer.onRole(principal, 'revoke', roleId, context);
+    return { allowed: decision.allow && decision.errors.length === 0, policyIds: decision.policyIds };
+  }
+
+  mayAudit(principal: Principal): boolean {
+    const decision = this.authorizer.onAuditTrail(principal);
+    return decision.allow && decision.errors.length === 0;
+  }
+
+  private ticketProblems(role: CatalogRole, ticket: string | undefined): string[] {
+    if (ticket === undefined) return [];
+    if (ticket.length > MAX_TICKET_LENGTH) return [`ticket is longer than ${MAX_TICKET_LENGTH} characters`];
+    const pattern = this.ticketPatterns.get(role.id);
+    return pattern && !pattern.test(ticket)
+      ? [`ticket "${ticket}" does not match ${role.ticketPattern}`]
+      : [];
+  }
+
+  /** Context for approve/revoke; facts the caller did not pass default to neutral values. */
+  private decisionContext(
+    roleId: string,
+    requesterSub: string,
+    isRequester: boolean,
+    grant: GrantFacts,
+  ): Context | undefined {
+    const role = this.byId.get(roleId);
+    if (!role) return undefined;
+    const duration = grant.durationSeconds;
+    return {
+      ...requestContext(
+        role,
+        Number.isSafeInteger(duration) ? (duration as number) : 0,
+        grant.reason ?? '',
+        grant.ticket?.trim() || undefined,
+        grant.breakGlass ?? role.breakGlass,
+        grant.now ?? new Date(),
+      ),
+      requester: requesterSub,
+      isRequester,
+    };
+  }
+}
+
+function requestContext(
+  role: CatalogRole,
+  durationSeconds: number,
+  reason: string,
+  ticket: string | undefined,
+  breakGlass: boolean,
+  now: Date,
+): Context {
+  const hourUtc = now.getUTCHours();
+  if (Number.isNaN(hourUtc)) throw new TypeError(`invalid date for a ${role.id} decision`);
+  return {
+    durationSeconds,
+    reason: reason.trim(),
+    ...(ticket === undefined ? {} : { ticket }),
+    hasTicket: ticket !== undefined,
+    breakGlass,
+    hourUtc,
+  };
+}
+
+function totalProblems(role: CatalogRole, ctx: RequestContext): string[] {
+  const already = ctx.alreadyGrantedSeconds;
+  if (already === undefined) return [];
+  if (!Number.isSafeInteger(already) || already < 0) {
+    return ['alreadyGrantedSeconds must be a whole number >= 0'];
+  }
+  const total = already + ctx.durationSeconds;
+  if (total <= role.maxTotalDurationSeconds) return [];
+  return [
+    `total ${formatDuration(total)} would exceed the role's cap of ${formatDuration(role.maxTotalDurationSeconds)}`,
+  ];
+}
+
+function refused(
+  role: CatalogRole | undefined,
+  reasons: string[],
+  policyIds: string[] = [],
+): RequestDecision {
+  return {
+    allowed: false,
+    autoApproved: false,
+    breakGlass: false,
+    approvalsRequired: role?.approvalsRequired ?? 0,
+    reviewerGroups: role ? [...role.reviewerGroups] : [],
+    approvalTimeoutSeconds: role?.approvalTimeoutSeconds ?? 0,
+    policyIds,
+    reasons: [...new Set(reasons)],
+  };
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const field of Object.values(value))
+    if (typeof field === 'object' && field !== null) Object.freeze(field);
+  return Object.freeze(value);
+}

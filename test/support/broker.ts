@@ -1,0 +1,258 @@
+// A whole broker for a test: its own IAM target roles in moto, a policy folder pointing at them,
+// a SQLite audit store, and a worker (in this process or as a real child process) on its own
+// task queue of the shared test Temporal server.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { ulid } from 'ulid';
+import { parse, stringify } from 'yaml';
+import { createActivities } from '../../activities/index.js';
+import type { GrantRequest, GrantView, IssuedCredentials, Principal } from '../../common/grant.js';
+import {
+  approveUpdate,
+  cancelUpdate,
+  denyUpdate,
+  extendUpdate,
+  grantViewQuery,
+  issueCredentialsUpdate,
+  revokeUpdate,
+} from '../../common/grant-messages.js';
+import { ensureRole, sampleRoles } from '../../infra/aws/seed.js';
+import { devUsers } from '../../infra/oidc/dev-users.js';
+import { repoRoot } from '../../infra/paths.js';
+import { POLICIES_DIR, PolicyEngine } from '../../policies/engine.js';
+import { createBrokerWorker } from '../../worker/worker.js';
+import type { grantWorkflow } from '../../workflows/grant.js';
+import {
+  adminIam,
+  temporalClient,
+  testDataConverter,
+  testPayloadKeys,
+  testStack,
+  uniqueTaskQueue,
+  workerConnection,
+} from './stack.js';
+
+export type DevUserName = 'alice' | 'bob' | 'carol' | 'dave' | 'erin';
+
+export function principal(name: DevUserName): Principal {
+  const user = devUsers.find((u) => u.username === name);
+  if (!user) throw new Error(`no dev user ${name}`);
+  return { sub: user.sub, email: user.email, groups: [...user.groups] };
+}
+
+/** Catalog fields a test may override per role id, in catalog.yaml's own syntax. */
+export type CatalogOverrides = Record<string, Record<string, unknown>>;
+
+export interface TestBroker {
+  client: Client;
+  taskQueue: string;
+  engine: PolicyEngine;
+  policyDir: string;
+  auditDatabaseUrl: string;
+  /** ARN of the IAM role behind each catalog role id. */
+  roleArns: Record<string, string>;
+  request(
+    user: DevUserName,
+    roleId: string,
+    opts: { durationSeconds: number; reason?: string; ticket?: string },
+  ): Promise<WorkflowHandle<typeof grantWorkflow>>;
+  view(grant: WorkflowHandle): Promise<GrantView>;
+  approve(grant: WorkflowHandle, user: DevUserName, comment?: string): Promise<GrantView>;
+  deny(grant: WorkflowHandle, user: DevUserName, reason: string): Promise<GrantView>;
+  cancel(grant: WorkflowHandle, user: DevUserName): Promise<GrantView>;
+  revoke(grant: WorkflowHandle, user: DevUserName, reason: string): Promise<GrantView>;
+  extend(
+    grant: WorkflowHandle,
+    user: DevUserName,
+    durationSeconds: number,
+    reason: string,
+  ): Promise<GrantView>;
+  credentials(grant: WorkflowHandle, user: DevUserName): Promise<IssuedCredentials>;
+  /** Runs a worker in this process until `stopWorker`. */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Runs the real worker entry point (worker/main.ts) as a child process. */
+  spawnWorker(): Promise<ChildProcess>;
+  close(): Promise<void>;
+}
+
+/** Creates target roles named after the catalog's, unique to this broker, so tests never share a deny ledger. */
+async function createTargetRoles(prefix: string): Promise<Record<string, string>> {
+  const iam = adminIam();
+  try {
+    const arns: Record<string, string> = {};
+    for (const role of sampleRoles) {
+      const name = role.name.replace(/^jit-/, `jit-${prefix}-`);
+      await ensureRole(iam, { ...role, name });
+      arns[role.name] = `arn:aws:iam::123456789012:role/${name}`;
+    }
+    return arns;
+  } finally {
+    iam.destroy();
+  }
+}
+
+function writePolicyDir(
+  arnsBySampleName: Record<string, string>,
+  overrides: CatalogOverrides,
+): { dir: string; roleArns: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'jit-policies-'));
+  cpSync(POLICIES_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
+  const catalog = parse(readFileSync(join(dir, 'catalog.yaml'), 'utf8')) as {
+    roles: Record<string, unknown>[];
+  };
+  const roleArns: Record<string, string> = {};
+  for (const role of catalog.roles) {
+    const sampleName = String(role.arn).split('/').pop() as string;
+    role.arn = arnsBySampleName[sampleName];
+    Object.assign(role, overrides[String(role.id)] ?? {});
+    roleArns[String(role.id)] = String(role.arn);
+  }
+  writeFileSync(join(dir, 'catalog.yaml'), stringify(catalog));
+  return { dir, roleArns };
+}
+
+export async function startTestBroker(opts: { overrides?: CatalogOverrides } = {}): Promise<TestBroker> {
+  const stack = testStack();
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const { dir: policyDir, roleArns } = writePolicyDir(await createTargetRoles(prefix), opts.overrides ?? {});
+  const engine = PolicyEngine.load(policyDir);
+  const taskQueue = uniqueTaskQueue('grants');
+  const scratch = mkdtempSync(join(tmpdir(), 'jit-broker-'));
+  const auditDatabaseUrl = `sqlite:${join(scratch, 'audit.sqlite')}`;
+  const { client, close: closeClient } = await temporalClient();
+  const children: ChildProcess[] = [];
+
+  const config = {
+    AWS_REGION: stack.region,
+    AWS_ENDPOINT_URL: stack.motoUrl,
+    DATABASE_URL: auditDatabaseUrl,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+  };
+  let inProcess: { worker: Worker; running: Promise<void>; close(): Promise<void> } | undefined;
+
+  const authorize = (grant: GrantView, user: DevUserName) =>
+    engine.mayApprove(principal(user), grant.role.id, grant.requester.sub);
+
+  const broker: TestBroker = {
+    client,
+    taskQueue,
+    engine,
+    policyDir,
+    auditDatabaseUrl,
+    roleArns,
+
+    async request(user, roleId, { durationSeconds, reason = 'testing', ticket }) {
+      const grantId = `grant-${ulid()}`;
+      const request: GrantRequest = {
+        grantId,
+        requester: principal(user),
+        roleId,
+        durationSeconds,
+        reason,
+        ...(ticket ? { ticket } : {}),
+      };
+      return client.workflow.start<typeof grantWorkflow>('grantWorkflow', {
+        taskQueue,
+        workflowId: grantId,
+        args: [request],
+      });
+    },
+    view: (grant) => grant.query(grantViewQuery),
+    async approve(grant, user, comment) {
+      const authorization = authorize(await broker.view(grant), user);
+      const args = { by: principal(user), authorization, ...(comment ? { comment } : {}) };
+      return grant.executeUpdate(approveUpdate, { args: [args] });
+    },
+    async deny(grant, user, reason) {
+      const authorization = authorize(await broker.view(grant), user);
+      return grant.executeUpdate(denyUpdate, { args: [{ by: principal(user), reason, authorization }] });
+    },
+    cancel: (grant, user) => grant.executeUpdate(cancelUpdate, { args: [{ by: principal(user) }] }),
+    async revoke(grant, user, reason) {
+      const view = await broker.view(grant);
+      const authorization = engine.mayRevoke(principal(user), view.role.id, view.requester.sub);
+      return grant.executeUpdate(revokeUpdate, { args: [{ by: principal(user), reason, authorization }] });
+    },
+    extend: (grant, user, durationSeconds, reason) =>
+      grant.executeUpdate(extendUpdate, { args: [{ by: principal(user), durationSeconds, reason }] }),
+    credentials: (grant, user) =>
+      grant.executeUpdate(issueCredentialsUpdate, { args: [{ by: principal(user) }] }),
+
+    async startWorker() {
+      if (inProcess) return;
+      // The in-process worker takes AWS credentials from the default chain, as in production.
+      process.env.AWS_ACCESS_KEY_ID = stack.broker.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = stack.broker.secretAccessKey;
+      const connection = await workerConnection();
+      const { activities, close } = await createActivities({ config, engine, client });
+      const worker = await createBrokerWorker({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        activities,
+        dataConverter: testDataConverter(),
+        workflowBundle: await sharedWorkflowBundle(),
+      });
+      const running = worker.run();
+      inProcess = {
+        worker,
+        running,
+        close: async () => {
+          await close();
+          await connection.close();
+        },
+      };
+    },
+    async stopWorker() {
+      if (!inProcess) return;
+      const { worker, running, close } = inProcess;
+      inProcess = undefined;
+      worker.shutdown();
+      await running;
+      await close();
+    },
+    async spawnWorker() {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'worker/main.ts')], {
+        env: {
+          ...process.env,
+          ...config,
+          TEMPORAL_ADDRESS: stack.temporalAddress,
+          JIT_POLICY_DIR: policyDir,
+          JIT_PAYLOAD_KEYS: testPayloadKeys,
+          AWS_ACCESS_KEY_ID: stack.broker.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: stack.broker.secretAccessKey,
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      return child;
+    },
+    async close() {
+      await broker.stopWorker();
+      for (const child of children) child.kill('SIGKILL');
+      await closeClient();
+      rmSync(policyDir, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+  return broker;
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+/** Bundling the workflows takes seconds; one bundle serves every worker of a test file. */
+async function sharedWorkflowBundle(): Promise<{ code: string }> {
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const { workflowsPath } = await import('../../worker/worker.js');
+  bundle ??= bundleWorkflowCode({
+    workflowsPath,
+    logger: { warn() {}, info() {}, debug() {}, error: console.error, trace() {}, log() {} },
+  });
+  return bundle;
+}
