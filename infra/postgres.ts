@@ -161,9 +161,9 @@ function initCluster(bin: Binaries, cluster: string, logFile: string, log: (msg:
 }
 
 function serverOptions(opts: PostgresOptions, socketDir: string, log: (msg: string) => void): string {
-  for (const path of [socketDir]) {
-    if (path.includes("'")) throw new PrerequisiteError(`data dir path must not contain a quote: ${path}`);
-  }
+  // pg_ctl hands -o to a shell; the socket dir is the one path in it.
+  if (socketDir.includes("'"))
+    throw new PrerequisiteError(`data dir path must not contain a quote: ${socketDir}`);
   const socketPath = join(socketDir, `.s.PGSQL.${opts.port}`);
   let sockets = `'${socketDir}'`;
   if (socketPath.length > MAX_SOCKET_PATH) {

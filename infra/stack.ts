@@ -1,9 +1,11 @@
 // `npm start`: the whole local stack in the foreground; Ctrl-C stops what this run started.
 
+import { join } from 'node:path';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
 import { startApi, startOidcIssuer, startWorker } from './broker/processes.js';
-import { logsDir } from './paths.js';
+import { dataDir, logsDir } from './paths.js';
+import { devPayloadKeys } from './payload-keys.js';
 import { PrerequisiteError, type RunningService } from './process.js';
 import { startTemporal } from './temporal/server.js';
 
@@ -61,6 +63,8 @@ async function main(): Promise<void> {
       API_HOST: host,
       API_PORT: String(ports.api),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      JIT_PAYLOAD_KEYS: devPayloadKeys(),
+      DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
     };
     await up(
       'worker',

@@ -135,10 +135,7 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
       return 'request';
     }
     if (view.status === 'active' && view.pendingExtension) return 'extension';
-    return reject(
-      closed || view.status !== 'active' ? 'already_decided' : 'grant_not_pending',
-      `grant is ${view.status}`,
-    );
+    return reject('already_decided', `grant is ${view.status}`);
   };
   const validateReviewer = (by: { sub: string }, allowed: boolean, approvals: Approval[]) => {
     if (by.sub === requester.sub) reject('self_approval', 'you cannot review your own request');

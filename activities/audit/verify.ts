@@ -34,13 +34,10 @@ export async function verifyChain(
   let expectedPosition = 1;
   let rowsChecked = 0;
   for (;;) {
-    const rows = await db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('position', '>=', expectedPosition)
-      .orderBy('position')
-      .limit(pageSize)
-      .execute();
+    // The first page has no lower bound, so a row smuggled in below position 1 is a gap too.
+    let page = db.selectFrom('audit_events').selectAll();
+    if (rowsChecked > 0) page = page.where('position', '>=', expectedPosition);
+    const rows = await page.orderBy('position').limit(pageSize).execute();
     for (const row of rows) {
       rowsChecked += 1;
       const problem = problemOf(row, expectedPosition, prevHash);

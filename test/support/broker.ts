@@ -12,6 +12,7 @@ import { ulid } from 'ulid';
 import { parse, stringify } from 'yaml';
 import { createActivities } from '../../activities/index.js';
 import type { GrantRequest, GrantView, IssuedCredentials, Principal } from '../../common/grant.js';
+import { executeGrantUpdate } from '../../common/grant-client.js';
 import {
   approveUpdate,
   cancelUpdate,
@@ -167,22 +168,21 @@ export async function startTestBroker(opts: { overrides?: CatalogOverrides } = {
     async approve(grant, user, comment) {
       const authorization = authorize(await broker.view(grant), user);
       const args = { by: principal(user), authorization, ...(comment ? { comment } : {}) };
-      return grant.executeUpdate(approveUpdate, { args: [args] });
+      return executeGrantUpdate(grant, approveUpdate, args);
     },
     async deny(grant, user, reason) {
       const authorization = authorize(await broker.view(grant), user);
-      return grant.executeUpdate(denyUpdate, { args: [{ by: principal(user), reason, authorization }] });
+      return executeGrantUpdate(grant, denyUpdate, { by: principal(user), reason, authorization });
     },
-    cancel: (grant, user) => grant.executeUpdate(cancelUpdate, { args: [{ by: principal(user) }] }),
+    cancel: (grant, user) => executeGrantUpdate(grant, cancelUpdate, { by: principal(user) }),
     async revoke(grant, user, reason) {
       const view = await broker.view(grant);
       const authorization = engine.mayRevoke(principal(user), view.role.id, view.requester.sub);
-      return grant.executeUpdate(revokeUpdate, { args: [{ by: principal(user), reason, authorization }] });
+      return executeGrantUpdate(grant, revokeUpdate, { by: principal(user), reason, authorization });
     },
     extend: (grant, user, durationSeconds, reason) =>
-      grant.executeUpdate(extendUpdate, { args: [{ by: principal(user), durationSeconds, reason }] }),
-    credentials: (grant, user) =>
-      grant.executeUpdate(issueCredentialsUpdate, { args: [{ by: principal(user) }] }),
+      executeGrantUpdate(grant, extendUpdate, { by: principal(user), durationSeconds, reason }),
+    credentials: (grant, user) => executeGrantUpdate(grant, issueCredentialsUpdate, { by: principal(user) }),
 
     async startWorker() {
       if (inProcess) return;

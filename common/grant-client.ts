@@ -1,0 +1,59 @@
+// Sends a decision to a grant workflow and turns every refusal into one error with a stable code,
+// for the API, the Slack handler and tests alike.
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { type GrantRejection, grantRejections } from './grant-messages.js';
+
+export class GrantRejectedError extends Error {
+  override name = 'GrantRejectedError';
+  constructor(
+    readonly code: GrantRejection | 'grant_not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A finished workflow takes no updates; what that means for each decision. */
+const rejectionOnceEnded: Record<string, GrantRejection> = {
+  approve: 'already_decided',
+  deny: 'already_decided',
+  cancel: 'grant_not_pending',
+  revoke: 'grant_not_active',
+  extend: 'grant_not_active',
+  issueCredentials: 'grant_not_active',
+};
+
+const isGrantRejection = (type: string | undefined | null): type is GrantRejection =>
+  (grantRejections as readonly string[]).includes(type ?? '');
+
+export async function executeGrantUpdate<Ret, Arg>(
+  grant: WorkflowHandle,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  updateId?: string,
+): Promise<Ret> {
+  try {
+    return await grant.executeUpdate(update, { args: [arg], ...(updateId ? { updateId } : {}) });
+  } catch (err) {
+    if (
+      err instanceof WorkflowUpdateFailedError &&
+      err.cause instanceof ApplicationFailure &&
+      isGrantRejection(err.cause.type)
+    ) {
+      throw new GrantRejectedError(err.cause.type, err.cause.message);
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      if (/already completed/i.test(err.message)) {
+        throw new GrantRejectedError(
+          rejectionOnceEnded[update.name] ?? 'already_decided',
+          'the grant has ended',
+        );
+      }
+      console.error('DEBUG', err.message, err);
+      throw new GrantRejectedError('grant_not_found', 'no such grant');
+    }
+    throw err;
+  }
+}
