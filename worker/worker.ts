@@ -21,6 +21,8 @@ export function createBrokerWorker(opts: {
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     dataConverter: opts.dataConverter,
+    // After a worker crash its sticky queue holds the next task until this passes; keep expiries on time.
+    stickyQueueScheduleToStartTimeout: '3s',
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: opts.workflowsPath ?? workflowsPath }),

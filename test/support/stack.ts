@@ -5,7 +5,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { brokerDataConverter } from '../../common/data-converter.js';
-import { generatePayloadKey, parsePayloadKeys } from '../../common/payload-codec.js';
+import { parsePayloadKeys } from '../../common/payload-codec.js';
 import type { DevCredentials } from '../../infra/aws/seed.js';
 
 // The SDK's INFO lines (worker state changes) would drown the test report.
@@ -57,8 +57,11 @@ export function testStack(): TestStack {
 /** A task queue of its own per test, so parallel test files never steal each other's tasks. */
 export const uniqueTaskQueue = (prefix: string) => `${prefix}-${randomUUID()}`;
 
-/** One payload key per test process, as every broker process would be configured with. */
-export const testPayloadKeys = generatePayloadKey('test');
+/**
+ * The tests' payload key. Fixed, so recorded histories (test/fixtures/histories) can be replayed;
+ * it protects nothing but test data and is never used outside tests.
+ */
+export const testPayloadKeys = 'test-fixture:ZGV2LW9ubHktdGVzdC1maXh0dXJlLWtleS0zMmJ5dGU=';
 export const testDataConverter = () => brokerDataConverter(parsePayloadKeys(testPayloadKeys));
 
 /** A client with the broker's encrypting data converter. */
