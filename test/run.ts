@@ -1,5 +1,5 @@
 // `npm test`: lint + type check, a private stack (in-memory Temporal dev server, moto, dev OIDC
-// issuer) on free ports so it never collides with `npm start`, then every test file.
+// issuer, PostgreSQL) on free ports so it never collides with `npm start`, then every test file.
 // Ends with one line: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { startMoto } from '../infra/aws/moto.js';
 import { seedMoto } from '../infra/aws/seed.js';
 import { startOidcIssuer } from '../infra/broker/processes.js';
 import { dataDir, ensureDir, repoRoot } from '../infra/paths.js';
+import { startPostgres } from '../infra/postgres.js';
 import { freePort, type RunningService } from '../infra/process.js';
 import { ensureTemporalCli } from '../infra/temporal/cli.js';
 import { startTemporal } from '../infra/temporal/server.js';
@@ -82,6 +83,13 @@ async function main(): Promise<void> {
     const { broker, admin } = await seedMoto(moto.url, join(dataDir, 'test', 'aws'));
     const oidc = await startOidcIssuer({ host, port: await freePort(), name: 'test-oidc' });
     services.push(oidc);
+    const postgres = await startPostgres({
+      dataDir: join(dataDir, 'test', 'postgres'),
+      port: await freePort(),
+      log: say,
+      relaxedDurability: true,
+    });
+    services.push({ name: 'postgres', url: postgres.url, reused: false, stop: () => postgres.stop() });
 
     const tap = join(ensureDir(join(dataDir, 'test')), 'results.tap');
     const result = spawnSync(
@@ -106,6 +114,7 @@ async function main(): Promise<void> {
           JIT_TEST_TEMPORAL_ADDRESS: temporal.url,
           JIT_TEST_MOTO_URL: moto.url,
           JIT_TEST_OIDC_ISSUER: oidc.url,
+          JIT_TEST_DATABASE_URL: postgres.url,
           JIT_TEST_AWS_BROKER: JSON.stringify(broker),
           JIT_TEST_AWS_ADMIN: JSON.stringify(admin),
         },
