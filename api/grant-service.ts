@@ -54,12 +54,14 @@ const bodyDigest = (input: StartRequestInput) =>
     .digest('hex');
 
 export class GrantService {
-  constructor(
-    private readonly deps: { client: Client; engine: PolicyEngine; taskQueue: string },
-  ) {}
+  constructor(private readonly deps: { client: Client; engine: PolicyEngine; taskQueue: string }) {}
 
   /** Refuses up front what policy refuses, so a bad request starts nothing; the workflow re-checks. */
-  async start(principal: Principal, input: StartRequestInput, idempotencyKey?: string): Promise<{ view: GrantView; created: boolean }> {
+  async start(
+    principal: Principal,
+    input: StartRequestInput,
+    idempotencyKey?: string,
+  ): Promise<{ view: GrantView; created: boolean }> {
     const { engine, client, taskQueue } = this.deps;
     if (!engine.role(input.role)) throw new ApiError('unknown_role', `no role ${JSON.stringify(input.role)}`);
     const decision = engine.evaluateRequest(principal, input.role, {
@@ -68,7 +70,11 @@ export class GrantService {
       now: new Date(),
       ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
     });
-    if (!decision.allowed) throw new ApiError('policy_denied', decision.reasons.join('; ') || 'policy does not allow this request');
+    if (!decision.allowed)
+      throw new ApiError(
+        'policy_denied',
+        decision.reasons.join('; ') || 'policy does not allow this request',
+      );
 
     const grantId = idempotencyKey ? idempotentGrantId(principal.sub, idempotencyKey) : `grant-${ulid()}`;
     const digest = bodyDigest(input);
@@ -140,10 +146,16 @@ export class GrantService {
   /** Roles whose grants this principal reviews (eligible to approve someone else's request). */
   private reviewedRoles(principal: Principal): string[] {
     const { engine } = this.deps;
-    return engine.roles().filter((r) => engine.mayApprove(principal, r.id, '\u0000nobody').allowed).map((r) => r.id);
+    return engine
+      .roles()
+      .filter((r) => engine.mayApprove(principal, r.id, '\u0000nobody').allowed)
+      .map((r) => r.id);
   }
 
-  async list(principal: Principal, filter: { status?: string; role?: string; limit: number }): Promise<GrantSummary[]> {
+  async list(
+    principal: Principal,
+    filter: { status?: string; role?: string; limit: number },
+  ): Promise<GrantSummary[]> {
     const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
     const clauses = [`WorkflowType = ${quote(grantWorkflowType)}`];
     if (filter.status) clauses.push(`JitStatus = ${quote(filter.status)}`);
@@ -151,7 +163,9 @@ export class GrantService {
     if (!this.deps.engine.mayAudit(principal)) {
       const reviewed = this.reviewedRoles(principal);
       const mine = `JitRequester = ${quote(principal.sub)}`;
-      clauses.push(reviewed.length > 0 ? `(${mine} OR JitRole IN (${reviewed.map(quote).join(', ')}))` : mine);
+      clauses.push(
+        reviewed.length > 0 ? `(${mine} OR JitRole IN (${reviewed.map(quote).join(', ')}))` : mine,
+      );
     }
     const out: GrantSummary[] = [];
     for await (const wf of this.deps.client.workflow.list({ query: clauses.join(' AND ') })) {
@@ -170,18 +184,30 @@ export class GrantService {
     return out;
   }
 
-  async approve(principal: Principal, id: string, comment: string | undefined, updateId?: string): Promise<GrantView> {
+  async approve(
+    principal: Principal,
+    id: string,
+    comment: string | undefined,
+    updateId?: string,
+  ): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
     return this.decide(() =>
-      executeGrantUpdate(handle, approveUpdate, { by: principal, authorization, ...(comment ? { comment } : {}) }, updateId),
+      executeGrantUpdate(
+        handle,
+        approveUpdate,
+        { by: principal, authorization, ...(comment ? { comment } : {}) },
+        updateId,
+      ),
     );
   }
 
   async deny(principal: Principal, id: string, reason: string, updateId?: string): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
-    return this.decide(() => executeGrantUpdate(handle, denyUpdate, { by: principal, reason, authorization }, updateId));
+    return this.decide(() =>
+      executeGrantUpdate(handle, denyUpdate, { by: principal, reason, authorization }, updateId),
+    );
   }
 
   async cancel(principal: Principal, id: string, updateId?: string): Promise<GrantView> {
@@ -192,17 +218,29 @@ export class GrantService {
   async revoke(principal: Principal, id: string, reason: string, updateId?: string): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
     const authorization = this.deps.engine.mayRevoke(principal, view.role.id, view.requester.sub);
-    return this.decide(() => executeGrantUpdate(handle, revokeUpdate, { by: principal, reason, authorization }, updateId));
+    return this.decide(() =>
+      executeGrantUpdate(handle, revokeUpdate, { by: principal, reason, authorization }, updateId),
+    );
   }
 
-  async extend(principal: Principal, id: string, durationSeconds: number, reason: string, updateId?: string): Promise<GrantView> {
+  async extend(
+    principal: Principal,
+    id: string,
+    durationSeconds: number,
+    reason: string,
+    updateId?: string,
+  ): Promise<GrantView> {
     const { handle } = await this.get(principal, id);
-    return this.decide(() => executeGrantUpdate(handle, extendUpdate, { by: principal, durationSeconds, reason }, updateId));
+    return this.decide(() =>
+      executeGrantUpdate(handle, extendUpdate, { by: principal, durationSeconds, reason }, updateId),
+    );
   }
 
   async credentials(principal: Principal, id: string, updateId?: string): Promise<IssuedCredentials> {
     const { handle } = await this.get(principal, id);
-    return this.decide(() => executeGrantUpdate(handle, issueCredentialsUpdate, { by: principal }, updateId ?? randomUUID()));
+    return this.decide(() =>
+      executeGrantUpdate(handle, issueCredentialsUpdate, { by: principal }, updateId ?? randomUUID()),
+    );
   }
 
   private async decide<T>(run: () => Promise<T>): Promise<T> {

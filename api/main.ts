@@ -1,40 +1,62 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { openAuditStore } from '../activities/audit/store.js';
 import { ConfigError, loadConfig } from '../common/config.js';
+import { brokerDataConverter } from '../common/data-converter.js';
 import { createLogger } from '../common/logger.js';
 import { temporalConnectionOptions } from '../common/temporal-connection.js';
+import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
+import { createAuthenticator } from './auth.js';
+import { GrantService } from './grant-service.js';
 import { buildServer } from './server.js';
 
 const log = createLogger('api');
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const engine = PolicyEngine.load(config.JIT_POLICY_DIR);
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  const app = buildServer({
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: brokerDataConverter(config.JIT_PAYLOAD_KEYS),
+  });
+  const store = await openAuditStore(config.DATABASE_URL);
+  const authenticator = createAuthenticator({
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    groupsClaim: config.OIDC_GROUPS_CLAIM,
+  });
+  const app = await buildServer({
     logger: log,
+    authenticator,
+    engine,
+    client,
+    store,
+    grants: new GrantService({ client, engine, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     readiness: [
-      {
-        name: 'temporal',
-        check: async () => {
-          await connection.workflowService.getSystemInfo({});
-        },
-      },
+      { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
+      { name: 'audit store', check: () => store.ping() },
     ],
   });
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
-    await app.close();
+    await app.close(); // stops accepting, lets in-flight requests finish
+    await store.close();
     await connection.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  await authenticator
+    .warmUp()
+    .catch((err: Error) => log.warn({ err: err.message }, 'OIDC issuer not reachable yet'));
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof PolicyLoadError) {
     process.stderr.write(`api: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'api failed');

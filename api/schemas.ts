@@ -9,7 +9,10 @@ export const duration = z
     try {
       return parseDuration(value);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: err instanceof DurationError ? err.message : 'invalid duration' });
+      ctx.addIssue({
+        code: 'custom',
+        message: err instanceof DurationError ? err.message : 'invalid duration',
+      });
       return z.NEVER;
     }
   })
@@ -18,17 +21,22 @@ export const duration = z
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const createRequestBody = z.strictObject({
-  role: z.string().min(1).max(64).regex(/^[\w.-]+$/),
+  role: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\w.-]+$/),
   duration,
   reason: text(500),
   ticket: z.string().trim().min(1).max(128).optional(),
 });
 
 export const grantIdParams = z.strictObject({ id: z.string().max(40) });
-export const approveBody = z.strictObject({ comment: z.string().trim().max(500).optional() }).default({});
+// A POST without a body reaches validation as null.
+export const approveBody = z.strictObject({ comment: z.string().trim().max(500).optional() }).nullish();
 export const reasonBody = z.strictObject({ reason: text(500) });
 export const extendBody = z.strictObject({ duration, reason: text(500) });
-export const emptyBody = z.strictObject({}).optional();
+export const emptyBody = z.strictObject({}).nullish();
 
 export const listQuery = z.strictObject({
   status: z.enum(grantStatuses).optional(),
@@ -72,7 +80,9 @@ export const grantView = z.object({
     })
     .optional(),
   policyIds: z.array(z.string()),
-  timeline: z.array(z.object({ at: z.string(), type: z.string(), by: z.string(), detail: z.string().optional() })),
+  timeline: z.array(
+    z.object({ at: z.string(), type: z.string(), by: z.string(), detail: z.string().optional() }),
+  ),
 });
 
 export const grantSummary = z.object({

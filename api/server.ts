@@ -1,21 +1,44 @@
 import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { AuditStore } from '../activities/audit/store.js';
+import type { PolicyEngine } from '../policies/engine.js';
+import { type Authenticator, registerAuth } from './auth.js';
 import { ApiError, errorBody } from './errors.js';
+import type { GrantService } from './grant-service.js';
+import { registerMetrics } from './metrics.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.js';
+import { registerRequestRoutes } from './routes/requests.js';
+import { registerRoleRoutes } from './routes/roles.js';
 
 export interface ServerDeps {
   logger: FastifyBaseLogger;
+  authenticator: Authenticator;
+  engine: PolicyEngine;
+  grants: GrantService;
+  store: AuditStore;
+  client: Client;
   readiness: ReadinessCheck[];
 }
 
-export function buildServer(deps: ServerDeps) {
+export async function buildServer(deps: ServerDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    disableRequestLogging: false,
+    routerOptions: { maxParamLength: 100 },
   });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -28,16 +51,45 @@ export function buildServer(deps: ServerDeps) {
   // Never a stack trace on the wire: known errors keep their code, the rest become `internal`.
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) return reply.code(err.status).send(errorBody(err.code, err.message, req.id));
-    const { statusCode, message } = err as { statusCode?: unknown; message?: string };
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const problems = err.validation.map(
+        (v) => `${v.instancePath || err.validationContext || 'request'}: ${v.message}`,
+      );
+      return reply.code(400).send(errorBody('validation_failed', problems.join('; '), req.id));
+    }
+    const { statusCode, code } = err as { statusCode?: unknown; code?: string };
     const status = typeof statusCode === 'number' ? statusCode : 500;
     if (status === 413)
       return reply.code(413).send(errorBody('payload_too_large', 'request body too large', req.id));
-    if (status >= 400 && status < 500)
-      return reply.code(status).send(errorBody('bad_request', message ?? 'bad request', req.id));
+    if (status === 415) {
+      return reply.code(415).send(errorBody('unsupported_media_type', 'send application/json', req.id));
+    }
+    if (status >= 400 && status < 500) {
+      const message =
+        code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'the body is not valid JSON'
+          : 'bad request';
+      return reply.code(status).send(errorBody('bad_request', message, req.id));
+    }
     req.log.error({ err }, 'unhandled error');
     return reply.code(500).send(errorBody('internal', 'internal error', req.id));
   });
 
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'jit-broker API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app, deps.authenticator);
+  registerMetrics(app, { client: deps.client });
   registerHealthRoutes(app, deps.readiness);
+  registerRoleRoutes(app, deps);
+  registerRequestRoutes(app, deps);
+  registerAuditRoutes(app, deps);
   return app;
 }

@@ -8,9 +8,9 @@ export interface ReadinessCheck {
 
 /** Liveness says the process serves; readiness that every dependency answers. */
 export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessCheck[]): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (req, reply) => {
+  app.get('/readyz', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const results = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {

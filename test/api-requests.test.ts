@@ -1,0 +1,380 @@
+// The HTTP API on the real stack: happy path, errors and security for each route.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApi, type TestApi } from './support/api.js';
+import { eventually } from './support/assertions.js';
+import { startTestBroker, type TestBroker } from './support/broker.js';
+
+let broker: TestBroker;
+let api: TestApi;
+
+before(async () => {
+  broker = await startTestBroker();
+  await broker.startWorker();
+  api = await startTestApi(broker);
+});
+after(async () => {
+  await api.close();
+  await broker.close();
+});
+
+const adminRequest = (ticket: string, extra: Record<string, unknown> = {}) => ({
+  role: 'prod-admin',
+  duration: '1h',
+  reason: 'rotate keys',
+  ticket,
+  ...extra,
+});
+
+async function pendingAdminGrant(ticket: string): Promise<string> {
+  const res = await api.call('POST', '/v1/requests', { user: 'alice', body: adminRequest(ticket) });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return res.body.id;
+}
+
+const acceptedUpdates = async (id: string) =>
+  ((await broker.client.workflow.getHandle(id).fetchHistory()).events ?? []).filter(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+  ).length;
+
+/** A refused call answers with this status and code, and the grant's history takes no update. */
+async function refused(
+  id: string,
+  status: number,
+  code: string,
+  call: () => Promise<{ status: number; body: any }>,
+): Promise<void> {
+  const before = await acceptedUpdates(id);
+  const res = await call();
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, code);
+  assert.equal(await acceptedUpdates(id), before, 'a refused call changes nothing');
+}
+
+describe('every response', () => {
+  test('carries a request id, also inside errors', async () => {
+    const res = await api.call('GET', '/v1/nope', { user: 'alice' });
+    assert.equal(res.status, 404);
+    assert.equal(res.body.error.code, 'not_found');
+    assert.equal(res.body.error.requestId, res.headers.get('x-request-id'));
+  });
+
+  test('the OpenAPI document lists every v1 route', async () => {
+    const res = await api.call('GET', '/openapi.json');
+    assert.equal(res.status, 200);
+    const paths = Object.keys(res.body.paths);
+    for (const path of [
+      '/v1/roles',
+      '/v1/requests',
+      '/v1/requests/{id}',
+      '/v1/requests/{id}/approve',
+      '/v1/requests/{id}/deny',
+      '/v1/requests/{id}/cancel',
+      '/v1/requests/{id}/revoke',
+      '/v1/requests/{id}/extend',
+      '/v1/requests/{id}/credentials',
+      '/v1/audit/events',
+      '/v1/audit/verify',
+    ]) {
+      assert.ok(paths.includes(path), `${path} missing from /openapi.json`);
+    }
+  });
+
+  test('health, readiness and metrics answer without a token', async () => {
+    assert.equal((await api.call('GET', '/healthz')).status, 200);
+    const ready = await api.call('GET', '/readyz');
+    assert.equal(ready.status, 200);
+    const metrics = await api.call('GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(
+      String(metrics.body),
+      /jit_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/,
+    );
+  });
+});
+
+describe('GET /v1/roles', () => {
+  test('lists what the caller may request', async () => {
+    const alice = await api.call('GET', '/v1/roles', { user: 'alice' });
+    assert.deepEqual(alice.body.roles.map((r: { id: string }) => r.id).sort(), [
+      'prod-admin',
+      'prod-readonly',
+    ]);
+    const erin = await api.call('GET', '/v1/roles', { user: 'erin' });
+    assert.ok(erin.body.roles.some((r: { id: string }) => r.id === 'breakglass-admin'));
+    const dave = await api.call('GET', '/v1/roles', { user: 'dave' });
+    assert.deepEqual(dave.body.roles, []);
+  });
+
+  test('needs a token', async () => {
+    const res = await api.call('GET', '/v1/roles');
+    assert.equal(res.status, 401);
+    assert.equal(res.body.error.code, 'unauthenticated');
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+  });
+});
+
+describe('POST /v1/requests', () => {
+  test('an auto-approved request answers 201 active; one needing approval 202 pending', async () => {
+    const ro = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-readonly', duration: '30m', reason: 'read logs' },
+    });
+    assert.equal(ro.status, 201, JSON.stringify(ro.body));
+    assert.equal(ro.body.status, 'active');
+    assert.match(ro.body.id, /^grant-[0-9A-Z]{26}$/);
+    assert.equal(ro.body.duration, 1800);
+
+    const admin = await api.call('POST', '/v1/requests', { user: 'alice', body: adminRequest('INC-100') });
+    assert.equal(admin.status, 202);
+    assert.equal(admin.body.status, 'pending');
+    assert.equal(admin.body.requiredApprovals, 2);
+  });
+
+  test('durations: "90m", "PT1H30M" and seconds all work', async () => {
+    for (const duration of ['90m', 'PT1H30M', 5400]) {
+      const res = await api.call('POST', '/v1/requests', {
+        user: 'alice',
+        body: adminRequest('INC-101', { duration }),
+      });
+      assert.equal(res.body.duration, 5400, `${duration}`);
+    }
+  });
+
+  test('Idempotency-Key: same body gives the same grant, another body 409', async () => {
+    const headers = { 'idempotency-key': `k-${Date.now()}` };
+    const first = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: adminRequest('INC-102'),
+      headers,
+    });
+    const again = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: adminRequest('INC-102'),
+      headers,
+    });
+    assert.equal(first.status, 202);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.id, first.body.id);
+    const other = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: adminRequest('INC-103'),
+      headers,
+    });
+    assert.equal(other.status, 409);
+    assert.equal(other.body.error.code, 'idempotency_conflict');
+    // The key is the caller's own: bob's same key starts nothing of alice's.
+    const bob = await api.call('POST', '/v1/requests', {
+      user: 'bob',
+      body: adminRequest('INC-102'),
+      headers,
+    });
+    assert.equal(bob.status, 403);
+  });
+
+  test('bad input gets a 4xx with a code and starts nothing', async () => {
+    const cases: [unknown, number, string][] = [
+      [{ role: 'prod-admin', duration: '1h', ticket: 'INC-1' }, 400, 'validation_failed'],
+      [{ role: 'prod-admin', duration: 'forever', reason: 'x', ticket: 'INC-1' }, 400, 'validation_failed'],
+      [{ role: 'prod-admin', duration: -5, reason: 'x', ticket: 'INC-1' }, 400, 'validation_failed'],
+      [
+        { role: 'prod-admin', duration: '1h', reason: 'x'.repeat(501), ticket: 'INC-1' },
+        400,
+        'validation_failed',
+      ],
+      [
+        { role: 'prod-admin', duration: '1h', reason: 'x', ticket: 'INC-1', extra: true },
+        400,
+        'validation_failed',
+      ],
+      [{ role: 'prod-admin', duration: '1h', reason: 42, ticket: 'INC-1' }, 400, 'validation_failed'],
+      [{ role: 'no-such-role', duration: '1h', reason: 'x' }, 400, 'unknown_role'],
+      [{ role: 'prod-admin', duration: '1h', reason: 'x' }, 403, 'policy_denied'],
+      [{ role: 'prod-admin', duration: '1h', reason: 'x', ticket: 'not a ticket' }, 403, 'policy_denied'],
+      [{ role: 'prod-admin', duration: '5h', reason: 'x', ticket: 'INC-1' }, 403, 'policy_denied'],
+      [{ role: 'breakglass-admin', duration: '1h', reason: 'x' }, 403, 'policy_denied'],
+      [[1, 2], 400, 'validation_failed'],
+    ];
+    const count = async () => (await broker.client.workflow.count(`TaskQueue = '${broker.taskQueue}'`)).count;
+    const before = await count();
+    for (const [body, status, code] of cases) {
+      const res = await api.call('POST', '/v1/requests', { user: 'alice', body });
+      assert.equal(res.status, status, `${JSON.stringify(body)} → ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, code, JSON.stringify(body));
+    }
+    const malformed = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      rawBody: '{"role":',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.code, 'bad_request');
+    const huge = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-admin', duration: '1h', reason: 'x'.repeat(70_000), ticket: 'INC-1' },
+    });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.error.code, 'payload_too_large');
+    assert.equal(await count(), before, 'refused requests start no workflow');
+  });
+});
+
+describe('GET /v1/requests and /v1/requests/{id}', () => {
+  test('the requester, eligible reviewers and auditors see a grant; anyone else gets 404', async () => {
+    const id = await pendingAdminGrant('INC-110');
+    for (const user of ['alice', 'bob', 'dave'] as const) {
+      const res = await api.call('GET', `/v1/requests/${id}`, { user });
+      assert.equal(res.status, 200, user);
+      assert.equal(res.body.id, id);
+    }
+    const erin = await api.call('GET', `/v1/requests/${id}`, { user: 'erin' });
+    assert.equal(erin.status, 404);
+    assert.equal(erin.body.error.code, 'not_found');
+    assert.equal(
+      (await api.call('GET', '/v1/requests/grant-00000000000000000000000000', { user: 'dave' })).status,
+      404,
+    );
+    assert.equal((await api.call('GET', '/v1/requests/..%2Fetc', { user: 'dave' })).status, 404);
+  });
+
+  test('lists own grants; reviewers and auditors see more; filters by status', async () => {
+    const id = await pendingAdminGrant('INC-111');
+    await eventually('listed', async () => {
+      const alice = await api.call('GET', '/v1/requests?status=pending', { user: 'alice' });
+      return alice.body.requests.some((r: { id: string }) => r.id === id) ? true : undefined;
+    });
+    const bob = await api.call('GET', '/v1/requests?status=pending&role=prod-admin', { user: 'bob' });
+    assert.ok(bob.body.requests.some((r: { id: string }) => r.id === id));
+    const erin = await api.call('GET', '/v1/requests', { user: 'erin' });
+    assert.ok(erin.body.requests.every((r: { requester: string }) => r.requester === 'erin'));
+    const bad = await api.call('GET', '/v1/requests?status=bogus', { user: 'alice' });
+    assert.equal(bad.status, 400);
+  });
+});
+
+describe('decisions', () => {
+  test('two reviewers approve; self-approval, double approval and non-reviewers are refused and change nothing', async () => {
+    const id = await pendingAdminGrant('INC-120');
+    await refused(id, 403, 'self_approval', () =>
+      api.call('POST', `/v1/requests/${id}/approve`, { user: 'alice', body: {} }),
+    );
+    await refused(id, 404, 'not_found', () =>
+      api.call('POST', `/v1/requests/${id}/approve`, { user: 'erin', body: {} }),
+    );
+    await refused(id, 403, 'not_eligible', () =>
+      api.call('POST', `/v1/requests/${id}/approve`, { user: 'dave', body: {} }),
+    );
+    const one = await api.call('POST', `/v1/requests/${id}/approve`, {
+      user: 'bob',
+      body: { comment: 'ok' },
+    });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.approvals.length, 1);
+    await refused(id, 409, 'already_approved', () =>
+      api.call('POST', `/v1/requests/${id}/approve`, { user: 'bob', body: {} }),
+    );
+    const two = await api.call('POST', `/v1/requests/${id}/approve`, { user: 'carol' });
+    assert.equal(two.body.status, 'active');
+  });
+
+  test('a retried approval with the same Idempotency-Key counts once', async () => {
+    const id = await pendingAdminGrant('INC-121');
+    const headers = { 'idempotency-key': 'slack-action-1' };
+    const a = await api.call('POST', `/v1/requests/${id}/approve`, { user: 'bob', body: {}, headers });
+    const b = await api.call('POST', `/v1/requests/${id}/approve`, { user: 'bob', body: {}, headers });
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    assert.equal(b.body.approvals.length, 1);
+  });
+
+  test('deny needs a reason; cancel only by the requester; revoke per policy', async () => {
+    const id = await pendingAdminGrant('INC-122');
+    const noReason = await api.call('POST', `/v1/requests/${id}/deny`, { user: 'bob', body: {} });
+    assert.equal(noReason.status, 400);
+    await refused(id, 403, 'not_requester', () =>
+      api.call('POST', `/v1/requests/${id}/cancel`, { user: 'bob' }),
+    );
+    await refused(id, 409, 'grant_not_active', () =>
+      api.call('POST', `/v1/requests/${id}/revoke`, { user: 'bob', body: { reason: 'x' } }),
+    );
+    const cancelled = await api.call('POST', `/v1/requests/${id}/cancel`, { user: 'alice' });
+    assert.equal(cancelled.body.status, 'cancelled');
+    const late = await api.call('POST', `/v1/requests/${id}/approve`, { user: 'bob', body: {} });
+    assert.equal(late.status, 409);
+    assert.equal(late.body.error.code, 'already_decided');
+
+    const ro = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-readonly', duration: '30m', reason: 'r' },
+    });
+    await refused(ro.body.id, 403, 'not_eligible', () =>
+      api.call('POST', `/v1/requests/${ro.body.id}/revoke`, { user: 'dave', body: { reason: 'x' } }),
+    );
+    const revoked = await api.call('POST', `/v1/requests/${ro.body.id}/revoke`, {
+      user: 'alice',
+      body: { reason: 'done' },
+    });
+    assert.equal(revoked.body.status, 'revoked');
+  });
+
+  test('extend within the cap; past it 409', async () => {
+    const ro = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-readonly', duration: '10m', reason: 'r' },
+    });
+    const ok = await api.call('POST', `/v1/requests/${ro.body.id}/extend`, {
+      user: 'alice',
+      body: { duration: '10m', reason: 'more' },
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.duration, 1200);
+    const cap = await api.call('POST', `/v1/requests/${ro.body.id}/extend`, {
+      user: 'alice',
+      body: { duration: '2h', reason: 'more' },
+    });
+    assert.equal(cap.status, 409);
+    assert.equal(cap.body.error.code, 'extension_exceeds_cap');
+  });
+});
+
+describe('POST /v1/requests/{id}/credentials', () => {
+  test('only the requester of an active grant gets credential_process JSON', async () => {
+    const id = await pendingAdminGrant('INC-130');
+    await refused(id, 409, 'grant_not_active', () =>
+      api.call('POST', `/v1/requests/${id}/credentials`, { user: 'alice' }),
+    );
+    await api.call('POST', `/v1/requests/${id}/approve`, { user: 'bob', body: {} });
+    await api.call('POST', `/v1/requests/${id}/approve`, { user: 'carol', body: {} });
+    await refused(id, 403, 'not_requester', () =>
+      api.call('POST', `/v1/requests/${id}/credentials`, { user: 'bob' }),
+    );
+    const res = await api.call('POST', `/v1/requests/${id}/credentials`, { user: 'alice' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys(res.body).sort(), [
+      'AccessKeyId',
+      'Expiration',
+      'SecretAccessKey',
+      'SessionToken',
+      'Version',
+    ]);
+    assert.equal(res.body.Version, 1);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+  });
+});
+
+describe('audit routes', () => {
+  test('auditors export and verify; others get 403', async () => {
+    const denied = await api.call('GET', '/v1/audit/verify', { user: 'alice' });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, 'forbidden');
+    const verify = await api.call('GET', '/v1/audit/verify', { user: 'dave' });
+    assert.equal(verify.status, 200);
+    assert.equal(verify.body.ok, true);
+    const csv = await api.call('GET', '/v1/audit/events?format=csv', { user: 'dave' });
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+    assert.match(String(csv.body).split('\r\n')[0] ?? '', /^position,event_id,/);
+    const bad = await api.call('GET', '/v1/audit/events?from=yesterday', { user: 'dave' });
+    assert.equal(bad.status, 400);
+  });
+});

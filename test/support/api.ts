@@ -1,0 +1,79 @@
+// The real API server on a free port, wired to a test broker and the test stack's OIDC issuer.
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { openAuditStore } from '../../activities/audit/store.js';
+import { createAuthenticator } from '../../api/auth.js';
+import { GrantService } from '../../api/grant-service.js';
+import { buildServer } from '../../api/server.js';
+import { deviceLogin } from '../../infra/oidc/device-login.js';
+import type { DevUserName, TestBroker } from './broker.js';
+import { testStack } from './stack.js';
+
+export interface TestApi {
+  url: string;
+  token(user: DevUserName): Promise<string>;
+  /** A JSON request as `user` (or anonymous); returns status, headers and parsed body. */
+  call(
+    method: string,
+    path: string,
+    opts?: { user?: DevUserName; body?: unknown; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<{ status: number; headers: Headers; body: any }>;
+  close(): Promise<void>;
+}
+
+const tokens = new Map<string, Promise<string>>();
+
+export async function startTestApi(broker: TestBroker): Promise<TestApi> {
+  const stack = testStack();
+  const store = await openAuditStore(broker.auditDatabaseUrl);
+  const authenticator = createAuthenticator({
+    issuer: stack.oidcIssuer,
+    audience: 'jit-broker-api',
+    groupsClaim: 'groups',
+  });
+  const app = await buildServer({
+    logger: pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
+    authenticator,
+    engine: broker.engine,
+    client: broker.client,
+    store,
+    grants: new GrantService({ client: broker.client, engine: broker.engine, taskQueue: broker.taskQueue }),
+    readiness: [{ name: 'audit store', check: () => store.ping() }],
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+  const token = (user: DevUserName) => {
+    let t = tokens.get(user);
+    if (!t) {
+      t = deviceLogin({ issuer: stack.oidcIssuer, user }).then((r) => r.access_token);
+      tokens.set(user, t);
+    }
+    return t;
+  };
+
+  return {
+    url,
+    token,
+    async call(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      if (opts.user) headers.authorization = `Bearer ${await token(opts.user)}`;
+      let body: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(opts.body);
+      }
+      const res = await fetch(`${url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: res.status, headers: res.headers, body: parsed };
+    },
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
