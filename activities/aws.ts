@@ -198,3 +198,34 @@ async function otherInlinePolicySize(iam: IAMClient, RoleName: string): Promise<
 }
 
 export type AwsActivities = ReturnType<typeof createAwsActivities>;
+
+/**
+ * A console sign-in URL for session credentials (AWS federation endpoint: getSigninToken, then
+ * login). Called by the API, not as an activity; the sign-in token is as secret as the credentials.
+ */
+export async function consoleSignInUrl(opts: {
+  federationEndpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+  destination: string;
+  issuer: string;
+}): Promise<string> {
+  const session = JSON.stringify({
+    sessionId: opts.credentials.accessKeyId,
+    sessionKey: opts.credentials.secretAccessKey,
+    sessionToken: opts.credentials.sessionToken,
+  });
+  const tokenUrl = new URL(opts.federationEndpoint);
+  tokenUrl.search = new URLSearchParams({ Action: 'getSigninToken', Session: session }).toString();
+  const res = await fetch(tokenUrl, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`federation endpoint answered ${res.status}`);
+  const { SigninToken } = (await res.json()) as { SigninToken?: string };
+  if (!SigninToken) throw new Error('federation endpoint returned no SigninToken');
+  const login = new URL(opts.federationEndpoint);
+  login.search = new URLSearchParams({
+    Action: 'login',
+    Issuer: opts.issuer,
+    Destination: opts.destination,
+    SigninToken,
+  }).toString();
+  return login.toString();
+}

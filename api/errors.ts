@@ -22,6 +22,7 @@ export const errorStatus = {
   idempotency_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  federation_failed: 502,
   not_ready: 503,
   internal: 500,
 } as const satisfies Record<string, number> & Record<GrantRejection, number>;

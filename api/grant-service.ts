@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { ulid } from 'ulid';
+import { consoleSignInUrl } from '../activities/aws.js';
 import type { GrantRequest, GrantView, IssuedCredentials, Principal } from '../common/grant.js';
 import { executeGrantUpdate, GrantRejectedError } from '../common/grant-client.js';
 import {
@@ -54,7 +55,14 @@ const bodyDigest = (input: StartRequestInput) =>
     .digest('hex');
 
 export class GrantService {
-  constructor(private readonly deps: { client: Client; engine: PolicyEngine; taskQueue: string }) {}
+  constructor(
+    private readonly deps: {
+      client: Client;
+      engine: PolicyEngine;
+      taskQueue: string;
+      console: { federationEndpoint: string; destination: string };
+    },
+  ) {}
 
   /** Refuses up front what policy refuses, so a bad request starts nothing; the workflow re-checks. */
   async start(
@@ -241,6 +249,24 @@ export class GrantService {
     return this.decide(() =>
       executeGrantUpdate(handle, issueCredentialsUpdate, { by: principal }, updateId ?? randomUUID()),
     );
+  }
+
+  /** Fresh credentials for the grant, exchanged for a console sign-in URL valid until they expire. */
+  async console(principal: Principal, id: string): Promise<{ url: string; expiresAt: string }> {
+    const creds = await this.credentials(principal, id);
+    const url = await consoleSignInUrl({
+      federationEndpoint: this.deps.console.federationEndpoint,
+      destination: this.deps.console.destination,
+      issuer: 'jit-broker',
+      credentials: {
+        accessKeyId: creds.AccessKeyId,
+        secretAccessKey: creds.SecretAccessKey,
+        sessionToken: creds.SessionToken,
+      },
+    }).catch((err: Error) => {
+      throw new ApiError('federation_failed', `console sign-in failed: ${err.message}`);
+    });
+    return { url, expiresAt: creds.Expiration };
   }
 
   private async decide<T>(run: () => Promise<T>): Promise<T> {

@@ -32,7 +32,15 @@ async function main(): Promise<void> {
     engine,
     client,
     store,
-    grants: new GrantService({ client, engine, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    grants: new GrantService({
+      client,
+      engine,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      console: {
+        federationEndpoint: config.AWS_FEDERATION_ENDPOINT,
+        destination: config.AWS_CONSOLE_DESTINATION,
+      },
+    }),
     readiness: [
       { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
       { name: 'audit store', check: () => store.ping() },

@@ -39,6 +39,10 @@ const schema = z
     /** Points the AWS SDK at an emulator (moto); unset means real AWS. */
     AWS_ENDPOINT_URL: url.optional(),
 
+    /** AWS federation endpoint for console sign-in URLs (a local fake in tests). */
+    AWS_FEDERATION_ENDPOINT: url.default('https://signin.aws.amazon.com/federation'),
+    AWS_CONSOLE_DESTINATION: url.default('https://console.aws.amazon.com/'),
+
     /** Audit store: a `postgres://` URL, else a SQLite file (`sqlite:<path>` or a path). */
     DATABASE_URL: z.string().min(1).default('sqlite:.data/audit.sqlite'),
     /** Folder with schema.cedarschema, policies.cedar and catalog.yaml; defaults to the shipped policies/. */

@@ -1,20 +1,23 @@
 // The HTTP API on the real stack: happy path, errors and security for each route.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestApi, type TestApi } from './support/api.js';
+import { startFakeFederation, startTestApi, type TestApi } from './support/api.js';
 import { eventually } from './support/assertions.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
 
 let broker: TestBroker;
 let api: TestApi;
+let federation: Awaited<ReturnType<typeof startFakeFederation>>;
 
 before(async () => {
   broker = await startTestBroker();
   await broker.startWorker();
-  api = await startTestApi(broker);
+  federation = await startFakeFederation();
+  api = await startTestApi(broker, federation.url);
 });
 after(async () => {
   await api.close();
+  await federation.close();
   await broker.close();
 });
 
@@ -73,6 +76,7 @@ describe('every response', () => {
       '/v1/requests/{id}/revoke',
       '/v1/requests/{id}/extend',
       '/v1/requests/{id}/credentials',
+      '/v1/requests/{id}/console',
       '/v1/audit/events',
       '/v1/audit/verify',
     ]) {
@@ -359,6 +363,30 @@ describe('POST /v1/requests/{id}/credentials', () => {
     ]);
     assert.equal(res.body.Version, 1);
     assert.equal(res.headers.get('cache-control'), 'no-store');
+  });
+});
+
+describe('POST /v1/requests/{id}/console', () => {
+  test('the requester gets a federation sign-in URL built from fresh session credentials', async () => {
+    const ro = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-readonly', duration: '30m', reason: 'console' },
+    });
+    const res = await api.call('POST', `/v1/requests/${ro.body.id}/console`, { user: 'alice' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const url = new URL(res.body.url);
+    assert.equal(url.searchParams.get('Action'), 'login');
+    assert.equal(url.searchParams.get('SigninToken'), 'fake-signin-token');
+    assert.equal(url.searchParams.get('Destination'), 'https://console.aws.amazon.com/');
+    assert.ok(Date.parse(res.body.expiresAt) <= Date.parse(ro.body.expiresAt));
+    const session = federation.sessions.at(-1) as { sessionId: string };
+    assert.match(session.sessionId, /^ASIA/);
+    const view = await api.call('GET', `/v1/requests/${ro.body.id}`, { user: 'alice' });
+    assert.equal(view.body.sessions.at(-1).accessKeyId, session.sessionId);
+
+    const other = await api.call('POST', `/v1/requests/${ro.body.id}/console`, { user: 'bob' });
+    assert.equal(other.status, 403);
+    assert.equal(other.body.error.code, 'not_requester');
   });
 });
 

@@ -2,7 +2,7 @@
 // issuer, PostgreSQL) on free ports so it never collides with `npm start`, then every test file.
 // Ends with one line: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startMoto } from '../infra/aws/moto.js';
 import { seedMoto } from '../infra/aws/seed.js';
@@ -91,7 +91,8 @@ async function main(): Promise<void> {
     });
     services.push({ name: 'postgres', url: postgres.url, reused: false, stop: () => postgres.stop() });
 
-    const tap = join(ensureDir(join(dataDir, 'test')), 'results.tap');
+    // Per run, so two runs side by side never read each other's summary.
+    const tap = join(ensureDir(join(dataDir, 'test')), `results-${process.pid}.tap`);
     const result = spawnSync(
       process.execPath,
       [
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
       },
     );
     const summary = tapSummary(tap);
+    rmSync(tap, { force: true });
     counts.passed += summary.pass;
     counts.failed += summary.fail + summary.cancelled;
     counts.skipped += summary.skipped + summary.todo;

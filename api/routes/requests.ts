@@ -97,4 +97,20 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
       return grants.credentials(req.principal, req.params.id);
     },
   );
+
+  r.post(
+    '/v1/requests/:id/console',
+    {
+      schema: {
+        tags,
+        params: grantIdParams,
+        body: emptyBody,
+        response: { 200: z.object({ url: z.string(), expiresAt: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return grants.console(req.principal, req.params.id);
+    },
+  );
 }

@@ -1,4 +1,5 @@
 // The real API server on a free port, wired to a test broker and the test stack's OIDC issuer.
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { openAuditStore } from '../../activities/audit/store.js';
@@ -23,7 +24,32 @@ export interface TestApi {
 
 const tokens = new Map<string, Promise<string>>();
 
-export async function startTestApi(broker: TestBroker): Promise<TestApi> {
+/** Stands in for AWS's federation endpoint: hands out a sign-in token, records what it saw. */
+export async function startFakeFederation(): Promise<{
+  url: string;
+  sessions: unknown[];
+  close(): Promise<void>;
+}> {
+  const sessions: unknown[] = [];
+  const server = createServer((req, res) => {
+    const params = new URL(req.url ?? '/', 'http://x').searchParams;
+    if (params.get('Action') !== 'getSigninToken') {
+      res.statusCode = 400;
+      return res.end();
+    }
+    sessions.push(JSON.parse(params.get('Session') ?? '{}'));
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ SigninToken: 'fake-signin-token' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/federation`;
+  return { url, sessions, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+export async function startTestApi(
+  broker: TestBroker,
+  federationEndpoint = 'http://127.0.0.1:9/federation',
+): Promise<TestApi> {
   const stack = testStack();
   const store = await openAuditStore(broker.auditDatabaseUrl);
   const authenticator = createAuthenticator({
@@ -37,7 +63,12 @@ export async function startTestApi(broker: TestBroker): Promise<TestApi> {
     engine: broker.engine,
     client: broker.client,
     store,
-    grants: new GrantService({ client: broker.client, engine: broker.engine, taskQueue: broker.taskQueue }),
+    grants: new GrantService({
+      client: broker.client,
+      engine: broker.engine,
+      taskQueue: broker.taskQueue,
+      console: { federationEndpoint, destination: 'https://console.aws.amazon.com/' },
+    }),
     readiness: [{ name: 'audit store', check: () => store.ping() }],
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
