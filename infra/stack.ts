@@ -86,9 +86,13 @@ jit-broker local stack is up (logs in ${logsDir}).
   AWS (moto)       ${moto.url}
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
-Try:
-  TOKEN=$(npm run --silent dev-token -- alice)
-  curl -s ${api.url}/readyz
+Get an approved grant and credentials (README, "Your first grant"):
+  ALICE=$(npm run --silent dev-token -- alice)
+  curl -s -X POST ${api.url}/v1/requests -H "Authorization: Bearer $ALICE" \\
+    -H 'content-type: application/json' \\
+    -d '{"role":"prod-readonly","duration":"30m","reason":"look at logs"}'
+  curl -s -X POST ${api.url}/v1/requests/<id>/credentials -H "Authorization: Bearer $ALICE"
+API reference: ${api.url}/openapi.json
 
 Ctrl-C stops everything this command started.`);
   } catch (err) {

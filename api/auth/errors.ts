@@ -1,7 +1,12 @@
 // What the API tells a caller whose request carries no acceptable token. The message goes on the wire,
 // so it is fixed text and never quotes the token; `detail` is for the server's log only.
 
-export type AuthFailure = 'missing_token' | 'malformed_header' | 'invalid_token' | 'expired' | 'issuer_unreachable';
+export type AuthFailure =
+  | 'missing_token'
+  | 'malformed_header'
+  | 'invalid_token'
+  | 'expired'
+  | 'issuer_unreachable';
 
 export class AuthError extends Error {
   override name = 'AuthError';

@@ -66,7 +66,10 @@ async function discover(issuer: string): Promise<RemoteJwks> {
   }
   // OIDC Discovery §4.3: a document naming another issuer must not be used.
   if (metadata.issuer !== issuer) {
-    throw unreachable(issuer, `discovery names issuer ${JSON.stringify(metadata.issuer)}, configured ${issuer}`);
+    throw unreachable(
+      issuer,
+      `discovery names issuer ${JSON.stringify(metadata.issuer)}, configured ${issuer}`,
+    );
   }
   const jwksUri = typeof metadata.jwks_uri === 'string' ? URL.parse(metadata.jwks_uri) : null;
   // An https issuer's keys must not be fetched over plain http.

@@ -1,0 +1,38 @@
+// Every route needs a principal unless its config says `public: true`.
+import type { FastifyInstance } from 'fastify';
+import type { Principal } from '../../common/grant.js';
+import { errorBody } from '../errors.js';
+import type { Authenticator } from './authenticator.js';
+import { AuthError, wwwAuthenticate } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; not set on public routes. */
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Answers without a token: health, readiness, metrics, the OpenAPI document. */
+    public?: boolean;
+  }
+}
+
+export function registerAuth(app: FastifyInstance, authenticator: Authenticator): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  // onRequest: a request without a valid token is refused before its body is even read.
+  app.addHook('onRequest', async (req, reply) => {
+    // Unknown paths get their 404 without a token; the OpenAPI document lists the routes anyway.
+    if (req.is404 || req.routeOptions.config.public) return;
+    try {
+      req.principal = await authenticator.authenticate(req.headers.authorization);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      // An unreachable issuer is an outage for every caller, not one caller's bad token.
+      const level = err.reason === 'issuer_unreachable' ? 'error' : 'warn';
+      req.log[level]({ reason: err.reason, detail: err.detail }, 'authentication failed');
+      return reply
+        .code(401)
+        .header('www-authenticate', wwwAuthenticate(err))
+        .send(errorBody('unauthenticated', err.message, req.id));
+    }
+  });
+}
