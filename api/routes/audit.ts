@@ -27,6 +27,8 @@ const verifyResult = z.object({
   ok: z.boolean(),
   rowsChecked: z.number(),
   firstBroken: z.object({ position: z.number(), eventId: z.string(), problem: z.string() }).optional(),
+  /** The last row's hash: kept elsewhere, it also catches a truncated tail. */
+  head: z.object({ position: z.number(), hash: z.string() }).optional(),
 });
 
 /** Audit trail export and verification: auditors only (Cedar `audit` action). */
