@@ -100,6 +100,8 @@ export class GrantService {
         workflowId: grantId,
         args: [request],
         memo: { requestDigest: digest },
+        // An ended grant keeps its id: a late retry finds it instead of starting it again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: JitStatus, value: 'pending' },
           { key: JitRole, value: input.role },
