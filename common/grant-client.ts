@@ -45,14 +45,16 @@ export async function executeGrantUpdate<Ret, Arg>(
       throw new GrantRejectedError(err.cause.type, err.cause.message);
     }
     if (err instanceof WorkflowNotFoundError) {
-      if (/already completed/i.test(err.message)) {
-        throw new GrantRejectedError(
-          rejectionOnceEnded[update.name] ?? 'already_decided',
-          'the grant has ended',
-        );
-      }
-      console.error('DEBUG', err.message, err);
-      throw new GrantRejectedError('grant_not_found', 'no such grant');
+      // Either no such grant, or one that has ended (its workflow closed and takes no updates).
+      const exists = await grant.describe().then(
+        () => true,
+        () => false,
+      );
+      if (!exists) throw new GrantRejectedError('grant_not_found', 'no such grant');
+      throw new GrantRejectedError(
+        rejectionOnceEnded[update.name] ?? 'already_decided',
+        'the grant has ended',
+      );
     }
     throw err;
   }

@@ -141,6 +141,7 @@ describe('approvals', () => {
       (await broker.view(grant)).requiredApprovals ? true : undefined,
     );
     await rejectsWith(grant, 'self_approval', () => broker.deny(grant, 'alice', 'no'));
+    await rejectsWith(grant, 'invalid_argument', () => broker.deny(grant, 'bob', '   '));
     const view = await broker.deny(grant, 'bob', 'not during the freeze');
     assert.equal(view.status, 'denied');
     assert.match(view.endReason ?? '', /not during the freeze/);
@@ -258,6 +259,8 @@ describe('extensions', () => {
     const active = await statusOf(grant, 'active');
     await rejectsWith(grant, 'not_requester', () => broker.extend(grant, 'bob', 600, 'more'));
     await rejectsWith(grant, 'extension_exceeds_cap', () => broker.extend(grant, 'alice', 3600, 'more'));
+    await rejectsWith(grant, 'invalid_argument', () => broker.extend(grant, 'alice', 0, 'more'));
+    await rejectsWith(grant, 'invalid_argument', () => broker.extend(grant, 'alice', 60, ' '));
     const extended = await broker.extend(grant, 'alice', 600, 'still debugging');
     assert.equal(extended.duration, 1200);
     assert.equal(Date.parse(extended.expiresAt ?? '') - Date.parse(active.expiresAt ?? ''), 600_000);
