@@ -2,12 +2,11 @@
 // cells that a spreadsheet would run as formulas come out neutralised.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { bulkAppend, openAuditStore } from '../activities/audit/store.js';
 import type { AuditEventInput } from '../common/audit-event.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
+import { liveHeap } from './support/memory.js';
 
 const TOTAL = 100_000;
 let broker: TestBroker;
@@ -41,16 +40,6 @@ after(async () => {
   await api.close();
   await broker.close();
 });
-
-/** Live heap after a full GC: the server runs in this process. */
-function liveHeap(): () => number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
-}
 
 test('GET /v1/audit/events streams 100k events as CSV while the server heap stays flat', {
   timeout: 120_000,

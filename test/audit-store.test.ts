@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { canonicalJson, GENESIS_HASH } from '../activities/audit/chain.js';
@@ -28,6 +26,7 @@ import {
   rawConnectionForTests,
 } from '../activities/audit/store.js';
 import type { AuditEventInput, AuditEventType } from '../common/audit-event.js';
+import { liveHeap } from './support/memory.js';
 import { freshPostgresDatabase, hasTestDatabase } from './support/postgres.js';
 
 type Backend = 'sqlite' | 'postgres';
@@ -244,16 +243,6 @@ function childWriter(url: string, writer: number, count: number) {
   });
   done.catch(() => {});
   return { ready, go: () => child.stdin.end('go\n'), done };
-}
-
-/** Live heap (after a full GC) in bytes; V8 lets us expose gc at run time. */
-function liveHeap(): () => number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
 }
 
 describe('canonical JSON', () => {
