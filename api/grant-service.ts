@@ -5,7 +5,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle 
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { ulid } from 'ulid';
 import { consoleSignInUrl } from '../activities/aws.js';
-import type { GrantRequest, GrantView, IssuedCredentials, Principal } from '../common/grant.js';
+import type { GrantRequest, GrantSummary, GrantView, IssuedCredentials, Principal } from '../common/grant.js';
 import { executeGrantUpdate, GrantRejectedError } from '../common/grant-client.js';
 import {
   approveUpdate,
@@ -26,15 +26,6 @@ export interface StartRequestInput {
   durationSeconds: number;
   reason: string;
   ticket?: string;
-}
-
-export interface GrantSummary {
-  id: string;
-  status: string;
-  role: string;
-  requester: string;
-  createdAt: string;
-  expiresAt?: string;
 }
 
 // Grant ids are `grant-` + 26 Crockford base32 characters (a ULID, or a digest for idempotent starts).

@@ -133,3 +133,13 @@ export interface LedgerEntry {
   assumedRoleId: string;
   expiresAt: string;
 }
+
+/** A row of the grant list, from Temporal visibility (no query per grant). */
+export interface GrantSummary {
+  id: string;
+  status: string;
+  role: string;
+  requester: string;
+  createdAt: string;
+  expiresAt?: string;
+}

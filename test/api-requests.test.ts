@@ -169,7 +169,11 @@ describe('POST /v1/requests', () => {
     assert.equal(other.body.error.code, 'idempotency_conflict');
     // Still the same grant once it has ended.
     await api.call('POST', `/v1/requests/${first.body.id}/cancel`, { user: 'alice' });
-    const late = await api.call('POST', '/v1/requests', { user: 'alice', body: adminRequest('INC-102'), headers });
+    const late = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: adminRequest('INC-102'),
+      headers,
+    });
     assert.equal(late.status, 200);
     assert.equal(late.body.id, first.body.id);
     assert.equal(late.body.status, 'cancelled');

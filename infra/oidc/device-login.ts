@@ -77,8 +77,8 @@ async function discover(issuer: string, clientId: string): Promise<Configuration
 
 // Walks the verification pages like a browser: follows redirects, submits each form (the
 // auto-posting code form, the confirm form with its xsrf token, the login form) until a page
-// without a form, the success page, is reached.
-async function completeUserStep(
+// without a form, the success page, is reached. Tests of `jit login` reuse it for the user's part.
+export async function completeUserStep(
   verificationUri: string,
   credentials: { username: string; password: string },
 ) {
