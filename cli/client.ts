@@ -45,6 +45,8 @@ export class ApiClient {
       response = await fetch(url, {
         method,
         headers,
+        // A credential_process must never hang the AWS CLI; the API answers decisions within 20 s.
+        signal: AbortSignal.timeout(60_000),
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch {
