@@ -1,6 +1,7 @@
 // The hash chain: each row's hash covers the previous row's hash and the canonical JSON of
 // the row itself, so editing, deleting or reordering any row breaks every later link.
 import { hash } from 'node:crypto';
+import type { AuditEventsTable } from './schema.js';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -88,19 +89,7 @@ export function chainHash(prevHash: string, record: ChainRecord): string {
 }
 
 /** The fields of a stored row that its hash covers (`data` as its stored canonical text). */
-export function chainRecordOf(row: {
-  position: number;
-  event_id: string;
-  occurred_at: string;
-  recorded_at: string;
-  grant_id: string;
-  type: string;
-  actor: string;
-  actor_email: string | null;
-  role_id: string;
-  requester: string;
-  data: string;
-}): ChainRecord {
+export function chainRecordOf(row: Omit<AuditEventsTable, 'prev_hash' | 'hash'>): ChainRecord {
   return {
     position: row.position,
     eventId: row.event_id,
