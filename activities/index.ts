@@ -6,9 +6,12 @@ import { openAuditStore } from './audit/store.js';
 import { createAwsActivities, createAwsClients } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
+import { createSlackClient } from './slack/client.js';
+import { createSlackActivities } from './slack/index.js';
 
 export interface ActivityDeps {
-  config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'>;
+  config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
+    Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>>;
   engine: PolicyEngine;
   /** Temporal client (with the payload codec) for signal-with-start of revocation ledgers. */
   client: Client;
@@ -18,10 +21,17 @@ export interface ActivityDeps {
 export async function createActivities({ config, engine, client }: ActivityDeps) {
   const aws = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
   const store = await openAuditStore(config.DATABASE_URL);
+  const slack = config.SLACK_BOT_TOKEN
+    ? createSlackClient({
+        botToken: config.SLACK_BOT_TOKEN,
+        apiUrl: config.SLACK_API_URL ?? 'https://slack.com/api/',
+      })
+    : undefined;
   return {
     activities: {
       ...createAwsActivities(aws),
-      ...createPolicyActivities({ engine }),
+      ...createPolicyActivities({ engine, slack: slack !== undefined }),
+      ...createSlackActivities(slack),
       ...createAuditActivities({ store }),
       ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     },

@@ -4,8 +4,11 @@ import type { PolicyEngine } from '../policies/engine.js';
 
 export function createPolicyActivities({
   engine,
+  slack = false,
 }: {
   engine: Pick<PolicyEngine, 'evaluateRequest' | 'role'>;
+  /** Whether this worker talks to Slack; the outcome records it for the workflow. */
+  slack?: boolean;
 }) {
   return {
     async evaluateGrantRequest(
@@ -25,6 +28,7 @@ export function createPolicyActivities({
       if (!role) return { decision };
       return {
         decision,
+        ...(slack ? { slack: role.slackChannel ? { channel: role.slackChannel } : {} } : {}),
         role: {
           id: role.id,
           arn: role.arn,

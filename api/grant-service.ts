@@ -203,6 +203,17 @@ export class GrantService {
     );
   }
 
+  /** Throws what a decision by this principal would get (self-review, not eligible, decided); else the view. */
+  async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
+    const { view } = await this.get(principal, id);
+    if (view.requester.sub === principal.sub)
+      throw new ApiError('self_approval', 'you cannot review your own request');
+    if (!this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub).allowed)
+      throw new ApiError('not_eligible', 'you are not an eligible reviewer for this role');
+    if (view.status !== 'pending') throw new ApiError('already_decided', `grant is ${view.status}`);
+    return view;
+  }
+
   async deny(principal: Principal, id: string, reason: string, updateId?: string): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);

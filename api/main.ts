@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { openAuditStore } from '../activities/audit/store.js';
+import { DirectoryError, fileDirectory } from '../activities/directory.js';
+import { createSlackClient } from '../activities/slack/client.js';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { brokerDataConverter } from '../common/data-converter.js';
 import { createLogger } from '../common/logger.js';
@@ -26,6 +28,22 @@ async function main(): Promise<void> {
     audience: config.OIDC_AUDIENCE,
     groupsClaim: config.OIDC_GROUPS_CLAIM,
   });
+  const slack =
+    config.SLACK_BOT_TOKEN && config.SLACK_SIGNING_SECRET
+      ? {
+          botToken: config.SLACK_BOT_TOKEN,
+          signingSecret: config.SLACK_SIGNING_SECRET,
+          client: createSlackClient({ botToken: config.SLACK_BOT_TOKEN, apiUrl: config.SLACK_API_URL }),
+          directory: config.JIT_DIRECTORY_FILE
+            ? fileDirectory(config.JIT_DIRECTORY_FILE, (err) =>
+                log.error({ err: err.message }, 'directory reload failed; keeping the last good copy'),
+              )
+            : undefined,
+        }
+      : undefined;
+  if (slack && !slack.directory) {
+    log.warn('Slack is on but JIT_DIRECTORY_FILE is not set: every Slack click will be refused as unmapped');
+  }
   const app = await buildServer({
     logger: log,
     authenticator,
@@ -41,6 +59,7 @@ async function main(): Promise<void> {
         destination: config.AWS_CONSOLE_DESTINATION,
       },
     }),
+    ...(slack ? { slack } : {}),
     readiness: [
       { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
       { name: 'audit store', check: () => store.ping() },
@@ -61,10 +80,11 @@ async function main(): Promise<void> {
     .warmUp()
     .catch((err: Error) => log.warn({ err: err.message }, 'OIDC issuer not reachable yet'));
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
+  log.info({ slack: slack ? 'on at /slack/events' : 'off' }, 'API listening');
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof PolicyLoadError) {
+  if (err instanceof ConfigError || err instanceof PolicyLoadError || err instanceof DirectoryError) {
     process.stderr.write(`api: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'api failed');

@@ -18,6 +18,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerRoleRoutes } from './routes/roles.js';
+import { registerSlackApp, type SlackAppDeps } from './slack/index.js';
 
 export interface ServerDeps {
   logger: FastifyBaseLogger;
@@ -27,6 +28,8 @@ export interface ServerDeps {
   store: AuditStore;
   client: Client;
   readiness: ReadinessCheck[];
+  /** Reviewers' buttons at POST /slack/events; absent when Slack is off. */
+  slack?: SlackAppDeps;
 }
 
 export async function buildServer(deps: ServerDeps) {
@@ -91,5 +94,6 @@ export async function buildServer(deps: ServerDeps) {
   registerRoleRoutes(app, deps);
   registerRequestRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });
   return app;
 }

@@ -47,6 +47,13 @@ const schema = z
     DATABASE_URL: z.string().min(1).default('sqlite:.data/audit.sqlite'),
     /** Folder with schema.cedarschema, policies.cedar and catalog.yaml; defaults to the shipped policies/. */
     JIT_POLICY_DIR: z.string().min(1).optional(),
+    /** Slack is on when both are set (DESIGN.md "Local stack"); see infra/slack/manifest.yaml. */
+    SLACK_BOT_TOKEN: z.string().min(1).optional(),
+    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+    /** The Slack Web API base URL (a local fake in tests). */
+    SLACK_API_URL: url.default('https://slack.com/api/'),
+    /** Who a Slack reviewer is: YAML/JSON `users: [{sub, email, groups}]`, exported from the IdP. */
+    JIT_DIRECTORY_FILE: z.string().min(1).optional(),
     /** Payload encryption keys `id:base64(32 bytes)`, comma-separated, newest first. */
     JIT_PAYLOAD_KEYS: z
       .string()
@@ -61,6 +68,14 @@ const schema = z
       }),
   })
   .superRefine((cfg, ctx) => {
+    // Half a Slack set-up would post messages nobody can click (or the reverse): refuse it.
+    if (Boolean(cfg.SLACK_BOT_TOKEN) !== Boolean(cfg.SLACK_SIGNING_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [cfg.SLACK_BOT_TOKEN ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN'],
+        message: 'set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET together, or neither',
+      });
+    }
     if (cfg.NODE_ENV !== 'production') return;
     if (cfg.AWS_ENDPOINT_URL) {
       ctx.addIssue({ code: 'custom', path: ['AWS_ENDPOINT_URL'], message: 'must not be set in production' });

@@ -49,7 +49,39 @@ export interface PolicyOutcome {
   decision: RequestDecision;
   /** Absent when the role is not in the catalog. */
   role?: RoleSnapshot;
+  /**
+   * Present when the worker talks to Slack; recorded here so replay makes the same choice whatever
+   * the worker's configuration is today. `channel` is the role's approval channel, if it has one.
+   */
+  slack?: { channel?: string };
 }
+
+/** What a Slack message or DM shows about a grant: the view without sessions, timeline or policy ids. */
+export interface GrantCard {
+  id: string;
+  status: GrantStatus;
+  requester: { sub: string; email?: string };
+  role: { id: string; account?: string };
+  duration: number;
+  reason: string;
+  ticket?: string;
+  breakGlass: boolean;
+  approvals: { by: string; email?: string }[];
+  requiredApprovals: number;
+  expiresAt?: string;
+  endedAt?: string;
+  endedBy?: string;
+  endReason?: string;
+}
+
+/** The posted approval message, so later states edit it in place. */
+export interface ApprovalMessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** The moments the requester hears about by DM. */
+export type RequesterNoticeKind = 'approved' | 'denied' | 'active' | 'expiring' | 'ended';
 
 /**
  * A caller's Cedar verdict on approve / deny / revoke. Update validators must be synchronous and

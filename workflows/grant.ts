@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -14,11 +15,14 @@ import type { Activities } from '../activities/index.js';
 import type { AuditEventType } from '../common/audit-event.js';
 import type {
   Approval,
+  ApprovalMessageRef,
+  GrantCard,
   GrantRequest,
   GrantStatus,
   GrantView,
   IssuedCredentials,
   PendingExtension,
+  RequesterNoticeKind,
   RoleSnapshot,
   SessionRecord,
 } from '../common/grant.js';
@@ -48,6 +52,16 @@ const { recordAuditEvent, coverSessions } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
 });
+
+// Slack is best effort but patient: retried for a day so messages catch up after an outage, and
+// never awaited by a decision.
+const { postApprovalMessage, updateApprovalMessage, notifyRequester } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+/** The requester hears this long before the end, with how to extend. */
+const REMIND_BEFORE_MS = 10 * 60 * 1000;
 
 const endAuditType: Record<Exclude<GrantStatus, 'pending' | 'active'>, AuditEventType> = {
   denied: 'grant.denied',
@@ -89,6 +103,9 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
   let sessionCounter = 0;
   let extensionDeadline = 0;
   const sessions: SessionRecord[] = [];
+  // Set from the policy outcome when the worker talks to Slack.
+  let slack: { channel?: string } | undefined;
+  let remindedFor: string | undefined;
 
   // Audit events are written strictly in order, one activity at a time.
   let auditSeq = 0;
@@ -106,6 +123,46 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
       data,
     };
     auditChain = auditChain.then(() => recordAuditEvent(event));
+  };
+  // Slack steps run one after another, apart from the lifecycle: a slow or absent Slack delays nothing.
+  let slackChain: Promise<void> = Promise.resolve();
+  let approvalMessage: ApprovalMessageRef | null = null;
+  let messageVersion = 0;
+  const inSlack = (step: () => Promise<unknown>) => {
+    slackChain = slackChain
+      .then(step)
+      .then(() => undefined)
+      .catch((err: unknown) => log.warn('Slack step abandoned', { error: String(err) }));
+  };
+  const card = (): GrantCard => ({
+    id: grantId,
+    status: view.status,
+    requester: view.requester,
+    role: { id: view.role.id, ...(role ? { account: role.account } : {}) },
+    duration: view.duration,
+    reason: view.reason,
+    ...(view.ticket ? { ticket: view.ticket } : {}),
+    breakGlass: view.breakGlass,
+    approvals: view.approvals.map((a) => ({ by: a.by, ...(a.email ? { email: a.email } : {}) })),
+    requiredApprovals: view.requiredApprovals,
+    ...(view.expiresAt ? { expiresAt: view.expiresAt } : {}),
+    ...(view.endedAt ? { endedAt: view.endedAt } : {}),
+    ...(view.endedBy ? { endedBy: view.endedBy } : {}),
+    ...(view.endReason ? { endReason: view.endReason } : {}),
+  });
+  /** Edits the approval message to the grant's current state; queued edits collapse into the newest. */
+  const refreshApprovalMessage = () => {
+    if (!slack) return;
+    const version = ++messageVersion;
+    inSlack(async () => {
+      if (!approvalMessage || version !== messageVersion) return;
+      await updateApprovalMessage({ message: approvalMessage, card: card() });
+    });
+  };
+  const tellRequester = (kind: RequesterNoticeKind) => {
+    if (!slack) return;
+    const snapshot = card();
+    inSlack(() => notifyRequester({ kind, card: snapshot }));
   };
   const note = (type: string, by: string, detail?: string) =>
     view.timeline.push({ at: iso(Date.now()), type, by, ...(detail ? { detail } : {}) });
@@ -168,6 +225,7 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
           },
           by.email,
         );
+        refreshApprovalMessage();
         // The approval that completes the count returns the grant already active.
         if (approvalsMet()) await condition(() => view.status !== 'pending');
       } else {
@@ -387,6 +445,7 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
       approvals: ext.approvals.map((a) => a.by),
     });
     statusAttributes();
+    refreshApprovalMessage();
   }
 
   function end(status: Exclude<GrantStatus, 'pending' | 'active'>, reason: string, by: string): void {
@@ -417,6 +476,9 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
     });
     statusAttributes();
     closed = true;
+    refreshApprovalMessage();
+    if (view.activatedAt) tellRequester('ended');
+    else if (decision.allowed && (status === 'denied' || status === 'timed_out')) tellRequester('denied');
   }
 
   // ---- the lifecycle ----
@@ -424,6 +486,7 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
   const outcome = await evaluateGrantRequest(request);
   const { decision } = outcome;
   role = outcome.role;
+  slack = outcome.slack;
   if (role) view.role = { id: role.id, arn: role.arn };
   view.breakGlass = decision.breakGlass;
   view.requiredApprovals = decision.autoApproved ? 0 : decision.approvalsRequired;
@@ -445,6 +508,14 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
     },
     requester.email,
   );
+
+  // Reviewers see in their channel what waits for them, and break-glass access when it is taken.
+  const channel = slack?.channel;
+  if (channel && decision.allowed && role && (!approvalsMet() || decision.breakGlass)) {
+    inSlack(async () => {
+      approvalMessage = await postApprovalMessage({ channel, card: card() });
+    });
+  }
 
   if (!decision.allowed || !role) {
     end('denied', `policy: ${decision.reasons.join('; ') || 'not allowed'}`, 'system');
@@ -469,13 +540,23 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
       postHocReview: decision.breakGlass,
     });
     statusAttributes();
+    refreshApprovalMessage();
+    if (view.approvals.length > 0) tellRequester('approved');
+    tellRequester('active');
+    // A grant shorter than the reminder lead needs no reminder: the 'active' DM says when it ends.
+    if (view.duration * 1000 <= REMIND_BEFORE_MS) remindedFor = view.expiresAt;
 
     while (view.status === 'active') {
-      const armedExpiry = view.expiresAt;
+      const armedExpiry: string = view.expiresAt;
       const armedExtension = view.pendingExtension;
+      const remindAt =
+        slack && remindedFor !== armedExpiry
+          ? Date.parse(armedExpiry) - REMIND_BEFORE_MS
+          : Number.POSITIVE_INFINITY;
       const wakeAt = Math.min(
         Date.parse(view.expiresAt),
         armedExtension ? extensionDeadline : Number.POSITIVE_INFINITY,
+        remindAt,
       );
       await condition(
         () =>
@@ -494,12 +575,18 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
         note('extension_timed_out', 'system');
         audit('grant.extension_timed_out', 'system', { durationSeconds: armedExtension?.durationSeconds });
       }
-      if (Date.now() >= Date.parse(view.expiresAt)) end('expired', 'the granted time is up', 'system');
+      if (Date.now() >= Date.parse(view.expiresAt)) {
+        end('expired', 'the granted time is up', 'system');
+      } else if (view.expiresAt === armedExpiry && remindedFor !== armedExpiry && Date.now() >= remindAt) {
+        remindedFor = view.expiresAt;
+        tellRequester('expiring');
+      }
     }
   }
 
   await close();
   await auditChain;
+  await slackChain;
   await condition(allHandlersFinished);
   return view;
 }

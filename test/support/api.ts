@@ -3,6 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { openAuditStore } from '../../activities/audit/store.js';
+import { fileDirectory } from '../../activities/directory.js';
+import { createSlackClient } from '../../activities/slack/client.js';
 import { createAuthenticator } from '../../api/auth.js';
 import { GrantService } from '../../api/grant-service.js';
 import { buildServer } from '../../api/server.js';
@@ -49,6 +51,7 @@ export async function startFakeFederation(): Promise<{
 export async function startTestApi(
   broker: TestBroker,
   federationEndpoint = 'http://127.0.0.1:9/federation',
+  opts: { slack?: { signingSecret: string; botToken: string; apiUrl: string; directoryFile?: string } } = {},
 ): Promise<TestApi> {
   const stack = testStack();
   const store = await openAuditStore(broker.auditDatabaseUrl);
@@ -70,6 +73,20 @@ export async function startTestApi(
       console: { federationEndpoint, destination: 'https://console.aws.amazon.com/' },
     }),
     readiness: [{ name: 'audit store', check: () => store.ping() }],
+    ...(opts.slack
+      ? {
+          slack: {
+            signingSecret: opts.slack.signingSecret,
+            botToken: opts.slack.botToken,
+            client: createSlackClient({
+              botToken: opts.slack.botToken,
+              apiUrl: opts.slack.apiUrl,
+              timeoutMs: 2000,
+            }),
+            directory: opts.slack.directoryFile ? fileDirectory(opts.slack.directoryFile) : undefined,
+          },
+        }
+      : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

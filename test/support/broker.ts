@@ -118,7 +118,9 @@ function writePolicyDir(
   return { dir, roleArns };
 }
 
-export async function startTestBroker(opts: { overrides?: CatalogOverrides } = {}): Promise<TestBroker> {
+export async function startTestBroker(
+  opts: { overrides?: CatalogOverrides; slack?: { botToken: string; apiUrl: string } } = {},
+): Promise<TestBroker> {
   const stack = testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const { dir: policyDir, roleArns } = writePolicyDir(await createTargetRoles(prefix), opts.overrides ?? {});
@@ -134,6 +136,7 @@ export async function startTestBroker(opts: { overrides?: CatalogOverrides } = {
     AWS_ENDPOINT_URL: stack.motoUrl,
     DATABASE_URL: auditDatabaseUrl,
     TEMPORAL_TASK_QUEUE: taskQueue,
+    ...(opts.slack ? { SLACK_BOT_TOKEN: opts.slack.botToken, SLACK_API_URL: opts.slack.apiUrl } : {}),
   };
   let inProcess: { worker: Worker; running: Promise<void>; close(): Promise<void> } | undefined;
 

@@ -1,0 +1,69 @@
+// The people directory: who a verified email address is (OIDC `sub` and groups). Slack clicks carry
+// no token, so a Slack reviewer is mapped through here (DESIGN.md "Identity"). The source is a
+// YAML/JSON file the operator exports from the IdP; it is re-read when it changes.
+import { readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { Principal } from '../common/grant.js';
+
+const fileSchema = z.object({
+  users: z.array(
+    z.object({
+      sub: z.string().min(1),
+      email: z.email(),
+      groups: z.array(z.string().min(1)).default([]),
+      /** A disabled person maps to nobody. */
+      disabled: z.boolean().default(false),
+    }),
+  ),
+});
+
+export class DirectoryError extends Error {
+  override name = 'DirectoryError';
+}
+
+export interface Directory {
+  /** The person with this verified email, or undefined (unknown, disabled, or ambiguous). */
+  byEmail(email: string): Principal | undefined;
+}
+
+const normalize = (email: string) => email.trim().toLowerCase();
+
+function load(path: string): Map<string, Principal> {
+  let parsed: z.infer<typeof fileSchema>;
+  try {
+    parsed = fileSchema.parse(parse(readFileSync(path, 'utf8')));
+  } catch (err) {
+    throw new DirectoryError(`directory ${path}: ${(err as Error).message}`);
+  }
+  const byEmail = new Map<string, Principal>();
+  const ambiguous = new Set<string>();
+  for (const user of parsed.users) {
+    const key = normalize(user.email);
+    if (byEmail.has(key)) ambiguous.add(key);
+    if (!user.disabled) byEmail.set(key, { sub: user.sub, email: user.email, groups: user.groups });
+  }
+  // Two people behind one address: refuse to guess which of them clicked.
+  for (const key of ambiguous) byEmail.delete(key);
+  return byEmail;
+}
+
+/** A directory backed by `path`; a broken file keeps the last good copy (and says so once). */
+export function fileDirectory(path: string, onReloadError?: (err: Error) => void): Directory {
+  let entries = load(path);
+  let loadedMtime = statSync(path).mtimeMs;
+  return {
+    byEmail(email) {
+      try {
+        const mtime = statSync(path).mtimeMs;
+        if (mtime !== loadedMtime) {
+          loadedMtime = mtime;
+          entries = load(path);
+        }
+      } catch (err) {
+        onReloadError?.(err as Error);
+      }
+      return entries.get(normalize(email));
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// The grant workflow's Slack activities: the approval message and the requester's DMs. Failures are
+// thrown for Temporal to retry (Slack down must never stall a grant; messages catch up later).
+
+import type { WebClient } from '@slack/web-api';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { ApprovalMessageRef, GrantCard, RequesterNoticeKind } from '../../common/grant.js';
+import { approvalMessage, requesterNotice } from './blocks.js';
+import { describeSlackError, directMessage, postMessage, updateMessage } from './client.js';
+
+async function slackCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const { code, permanent, retryAfterSeconds } = describeSlackError(err);
+    throw ApplicationFailure.create({
+      type: `slack_${code}`,
+      message: `Slack ${what} failed: ${code}`,
+      nonRetryable: permanent,
+      ...(retryAfterSeconds ? { nextRetryDelay: `${retryAfterSeconds}s` } : {}),
+    });
+  }
+}
+
+/** With no Slack client (Slack not configured here) every activity is a recorded no-op. */
+export function createSlackActivities(client: WebClient | undefined) {
+  return {
+    async postApprovalMessage(args: {
+      channel: string;
+      card: GrantCard;
+    }): Promise<ApprovalMessageRef | null> {
+      if (!client) return null;
+      return slackCall('chat.postMessage', () =>
+        postMessage(client, args.channel, approvalMessage(args.card)),
+      );
+    },
+
+    async updateApprovalMessage(args: { message: ApprovalMessageRef; card: GrantCard }): Promise<void> {
+      if (!client) return;
+      await slackCall('chat.update', () => updateMessage(client, args.message, approvalMessage(args.card)));
+    },
+
+    async notifyRequester(args: {
+      kind: RequesterNoticeKind;
+      card: GrantCard;
+    }): Promise<{ delivered: boolean }> {
+      const email = args.card.requester.email;
+      if (!client || !email) return { delivered: false };
+      const delivered = await slackCall('direct message', () =>
+        directMessage(client, email, requesterNotice(args.kind, args.card)),
+      );
+      if (!delivered)
+        log.info('requester has no Slack account for their email; DM skipped', { grantId: args.card.id });
+      return { delivered };
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// What a reviewer's click in Slack does. The Slack user becomes a directory identity by verified
+// email, then the decision goes through the same GrantService (and the same workflow validators)
+// as the API, with an update id taken from the action so Slack's retries count once.
+import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import type { Directory } from '../../activities/directory.js';
+import {
+  APPROVE_ACTION,
+  DENY_ACTION,
+  DENY_MODAL,
+  DENY_REASON_BLOCK,
+  DENY_REASON_INPUT,
+  denyModal,
+} from '../../activities/slack/blocks.js';
+import { openModal, postEphemeral, verifiedEmail } from '../../activities/slack/client.js';
+import type { Principal } from '../../common/grant.js';
+import { ApiError } from '../errors.js';
+import { GRANT_ID, type GrantService } from '../grant-service.js';
+
+export interface SlackInteractionDeps {
+  grants: Pick<GrantService, 'approve' | 'deny' | 'assertMayReview'>;
+  /** Absent when JIT_DIRECTORY_FILE is not set: then nobody in Slack can be mapped. */
+  directory: Directory | undefined;
+  slack: WebClient;
+  log: FastifyBaseLogger;
+}
+
+const grantId = z.string().regex(GRANT_ID);
+const buttonClick = z.object({
+  user: z.object({ id: z.string().min(1) }),
+  channel: z.object({ id: z.string().min(1) }).optional(),
+  container: z.object({ channel_id: z.string().min(1).optional() }).optional(),
+  trigger_id: z.string().min(1),
+  actions: z.array(z.object({ value: grantId, action_ts: z.string().min(1) })).length(1),
+});
+const denyMetadata = z.object({ grantId, channel: z.string().min(1) });
+const denySubmission = z.object({
+  user: z.object({ id: z.string().min(1) }),
+  view: z.object({
+    id: z.string().min(1),
+    private_metadata: z.string(),
+    state: z.object({
+      values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))),
+    }),
+  }),
+});
+
+/** What the reviewer reads when a click changed nothing. */
+export function explainRefusal(err: unknown): string {
+  if (!(err instanceof ApiError))
+    return 'Something went wrong and nothing was changed. Try again, or use `jit`.';
+  switch (err.code) {
+    case 'self_approval':
+      return 'You cannot approve or deny your own request. Nothing was changed.';
+    case 'not_eligible':
+    case 'not_found':
+      return 'You are not an eligible reviewer for this role. Nothing was changed.';
+    case 'already_approved':
+      return 'You have already approved this request.';
+    case 'already_decided':
+    case 'grant_not_pending':
+      return `This request is no longer waiting for a decision (${err.message}).`;
+    default:
+      return `Nothing was changed: ${err.message}`;
+  }
+}
+
+export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps): void {
+  const { grants, directory, slack, log } = deps;
+
+  const tell = (channel: string | undefined, user: string, text: string) =>
+    channel
+      ? postEphemeral(slack, channel, user, text).catch((err: Error) =>
+          log.warn({ err: err.message }, 'could not post an ephemeral Slack message'),
+        )
+      : undefined;
+
+  /** The directory identity behind a Slack user, or why there is none. */
+  async function reviewer(slackUserId: string): Promise<Principal | { problem: string }> {
+    if (!directory)
+      return { problem: 'this broker has no directory to map Slack users (JIT_DIRECTORY_FILE)' };
+    const found = await verifiedEmail(slack, slackUserId);
+    if ('problem' in found) return found;
+    const principal = directory.byEmail(found.email);
+    if (!principal) return { problem: "your Slack email address matches nobody in the broker's directory" };
+    return principal;
+  }
+
+  bolt.action(APPROVE_ACTION, async ({ ack, body }) => {
+    await ack();
+    const click = buttonClick.safeParse(body);
+    if (!click.success) return log.warn('malformed Slack approve payload ignored');
+    const { user, actions } = click.data;
+    const channel = click.data.channel?.id ?? click.data.container?.channel_id;
+    const [action] = actions as [{ value: string; action_ts: string }];
+    try {
+      const who = await reviewer(user.id);
+      if ('problem' in who)
+        return void (await tell(channel, user.id, `Cannot approve: ${who.problem}. Nothing was changed.`));
+      await grants.approve(
+        who,
+        action.value,
+        undefined,
+        `slack:approve:${action.value}:${user.id}:${action.action_ts}`,
+      );
+      log.info({ grantId: action.value, by: who.sub }, 'approved from Slack');
+    } catch (err) {
+      if (!(err instanceof ApiError)) log.error({ err }, 'Slack approve failed');
+      await tell(channel, user.id, explainRefusal(err));
+    }
+  });
+
+  bolt.action(DENY_ACTION, async ({ ack, body }) => {
+    await ack();
+    const click = buttonClick.safeParse(body);
+    if (!click.success) return log.warn('malformed Slack deny payload ignored');
+    const { user, actions, trigger_id } = click.data;
+    const channel = click.data.channel?.id ?? click.data.container?.channel_id ?? '';
+    const [action] = actions as [{ value: string; action_ts: string }];
+    try {
+      const who = await reviewer(user.id);
+      if ('problem' in who)
+        return void (await tell(channel, user.id, `Cannot deny: ${who.problem}. Nothing was changed.`));
+      // Refuse before asking for a reason the workflow would throw away.
+      await grants.assertMayReview(who, action.value);
+      await openModal(slack, trigger_id, denyModal(JSON.stringify({ grantId: action.value, channel })));
+    } catch (err) {
+      if (!(err instanceof ApiError)) log.error({ err }, 'Slack deny failed');
+      await tell(channel, user.id, explainRefusal(err));
+    }
+  });
+
+  bolt.view(DENY_MODAL, async ({ ack, body }) => {
+    const submission = denySubmission.safeParse(body);
+    const reason = submission.success
+      ? submission.data.view.state.values[DENY_REASON_BLOCK]?.[DENY_REASON_INPUT]?.value?.trim()
+      : undefined;
+    if (!reason) {
+      return ack({
+        response_action: 'errors',
+        errors: { [DENY_REASON_BLOCK]: 'A reason is required to deny.' },
+      });
+    }
+    await ack();
+    const { user, view } = (submission as { data: z.infer<typeof denySubmission> }).data;
+    let meta: z.infer<typeof denyMetadata>;
+    try {
+      meta = denyMetadata.parse(JSON.parse(view.private_metadata));
+    } catch {
+      return log.warn('Slack deny submission with unreadable metadata ignored');
+    }
+    try {
+      const who = await reviewer(user.id);
+      if ('problem' in who)
+        return void (await tell(meta.channel, user.id, `Cannot deny: ${who.problem}. Nothing was changed.`));
+      await grants.deny(who, meta.grantId, reason.slice(0, 1000), `slack:deny:${meta.grantId}:${view.id}`);
+      log.info({ grantId: meta.grantId, by: who.sub }, 'denied from Slack');
+    } catch (err) {
+      if (!(err instanceof ApiError)) log.error({ err }, 'Slack deny failed');
+      await tell(meta.channel, user.id, explainRefusal(err));
+    }
+  });
+}
