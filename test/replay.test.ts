@@ -1,6 +1,8 @@
 // Determinism guard: grant and ledger histories, recorded now and committed earlier, must replay
 // against the current workflow code. A change that breaks replay of running grants fails here.
-// `JIT_RECORD_HISTORIES=1 npx tsx test/run.ts test/replay.test.ts` refreshes the committed ones.
+// `JIT_RECORD_HISTORIES=1 npx tsx test/run.ts test/replay.test.ts` refreshes the committed ones;
+// `JIT_RECORD_HISTORIES=<label>` adds a set named `<scenario>-<label>` and keeps the older ones.
+// The broker talks to a fake Slack, so the Slack steps of the workflow are replayed too.
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,18 +14,27 @@ import { ledgerWorkflowId } from '../common/grant-messages.js';
 import { workflowsPath } from '../worker/worker.js';
 import { eventually } from './support/assertions.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
+import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { testDataConverter } from './support/stack.js';
 
 const { History } = proto.temporal.api.history.v1;
 // Binary protobuf: the form the server itself stores, decodable by any SDK version.
 const fixturesDir = join(import.meta.dirname, 'fixtures', 'histories');
 let broker: TestBroker;
+let slack: FakeSlack;
 
 before(async () => {
-  broker = await startTestBroker({ overrides: { 'prod-admin': { approvalTimeout: '2s' } } });
+  slack = await startFakeSlack({ members: [] });
+  broker = await startTestBroker({
+    overrides: { 'prod-admin': { approvalTimeout: '2s' } },
+    slack: { botToken: slack.botToken, apiUrl: slack.apiUrl },
+  });
   await broker.startWorker();
 });
-after(() => broker.close());
+after(async () => {
+  await broker.close();
+  await slack.close();
+});
 
 const until = (grant: WorkflowHandle, status: string) =>
   eventually(status, async () => ((await broker.view(grant)).status === status ? true : undefined), 15_000);
@@ -93,10 +104,12 @@ test('histories recorded in this run replay without a determinism error', async 
   for (const result of results)
     assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
 
-  if (process.env.JIT_RECORD_HISTORIES === '1') {
+  const label = process.env.JIT_RECORD_HISTORIES;
+  if (label) {
     mkdirSync(fixturesDir, { recursive: true });
     for (const { name, history } of recorded) {
-      writeFileSync(join(fixturesDir, `${name}.binpb`), History.encode(history).finish());
+      const file = label === '1' ? `${name}.binpb` : `${name}-${label}.binpb`;
+      writeFileSync(join(fixturesDir, file), History.encode(history).finish());
     }
   }
 });
