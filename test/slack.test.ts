@@ -410,3 +410,28 @@ test('with Slack failing or hanging, grants proceed through the API; messages ar
     );
   }
 });
+
+test('an auto-approved grant posts no channel message; the requester is told when it is active and 10 minutes before it ends', async () => {
+  // 10 min + 5 s: the reminder falls due 5 s after activation.
+  const res = await api.call('POST', '/v1/requests', {
+    user: 'alice',
+    body: { role: 'prod-readonly', duration: 605, reason: 'read dashboards' },
+  });
+  assert.equal(res.status, 201, 'auto-approved: created active');
+  const id = res.body.id as string;
+  await eventually('active DM', async () =>
+    dmsTo(members.alice).some((t) => t.includes(`jit creds ${id}`)) ? true : undefined,
+  );
+  const reminder = await eventually(
+    'the reminder DM',
+    async () => dmsTo(members.alice).find((t) => t.includes(`jit extend ${id}`)),
+    20_000,
+  );
+  assert.match(reminder, /prod-readonly/);
+  assert.equal(
+    slack.delivered('chat.postMessage').filter((p) => JSON.stringify(p.blocks ?? []).includes(id)).length,
+    0,
+    'nothing for reviewers to decide, so nothing in their channel',
+  );
+  await api.call('POST', `/v1/requests/${id}/revoke`, { user: 'bob', body: { reason: 'test over' } });
+});
