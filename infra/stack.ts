@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
 import { startApi, startOidcIssuer, startWorker } from './broker/processes.js';
+import { writeDevDirectory } from './oidc/dev-directory.js';
 import { dataDir, logsDir } from './paths.js';
 import { devPayloadKeys } from './payload-keys.js';
 import { PrerequisiteError, type RunningService } from './process.js';
@@ -65,7 +66,10 @@ async function main(): Promise<void> {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       JIT_PAYLOAD_KEYS: devPayloadKeys(),
       DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
+      JIT_DIRECTORY_FILE:
+        process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),
     };
+    const slackOn = Boolean(process.env.SLACK_BOT_TOKEN && process.env.SLACK_SIGNING_SECRET);
     await up(
       'worker',
       startWorker({
@@ -84,6 +88,7 @@ jit-broker local stack is up (logs in ${logsDir}).
   Temporal UI      ${temporal.uiUrl ?? `http://${host}:${ports.temporalUi}`}
   OIDC issuer      ${oidc.url}/.well-known/openid-configuration
   AWS (moto)       ${moto.url}
+  Slack            ${slackOn ? `on: point the app's interactivity URL at ${api.url}/slack/events` : 'off (README, "Slack approvals")'}
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
 Get an approved grant and credentials (README, "Your first grant"):
