@@ -2,7 +2,7 @@
 // issuer, PostgreSQL) on free ports so it never collides with `npm start`, then every test file.
 // Ends with one line: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startMoto } from '../infra/aws/moto.js';
 import { seedMoto } from '../infra/aws/seed.js';
@@ -59,6 +59,29 @@ function tapSummary(file: string): {
   };
 }
 
+/**
+ * The test PostgreSQL's data folder. A second run side by side (same checkout) must not take over
+ * the first one's server, so it gets a throw-away cluster of its own.
+ */
+function postgresDataDir(): { path: string; release(): void } {
+  const owner = join(ensureDir(join(dataDir, 'test')), 'postgres.owner');
+  const holder = Number(existsSync(owner) ? readFileSync(owner, 'utf8') : 0);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (holder && holder !== process.pid && alive(holder)) {
+    const path = join(dataDir, 'test', `postgres-${process.pid}`);
+    return { path, release: () => rmSync(path, { recursive: true, force: true }) };
+  }
+  writeFileSync(owner, String(process.pid));
+  return { path: join(dataDir, 'test', 'postgres'), release: () => rmSync(owner, { force: true }) };
+}
+
 async function main(): Promise<void> {
   const files = testFiles();
   if (process.argv.length <= 2) {
@@ -83,13 +106,22 @@ async function main(): Promise<void> {
     const { broker, admin } = await seedMoto(moto.url, join(dataDir, 'test', 'aws'));
     const oidc = await startOidcIssuer({ host, port: await freePort(), name: 'test-oidc' });
     services.push(oidc);
+    const pgDir = postgresDataDir();
     const postgres = await startPostgres({
-      dataDir: join(dataDir, 'test', 'postgres'),
+      dataDir: pgDir.path,
       port: await freePort(),
       log: say,
       relaxedDurability: true,
     });
-    services.push({ name: 'postgres', url: postgres.url, reused: false, stop: () => postgres.stop() });
+    services.push({
+      name: 'postgres',
+      url: postgres.url,
+      reused: false,
+      stop: async () => {
+        await postgres.stop();
+        pgDir.release();
+      },
+    });
 
     // Per run, so two runs side by side never read each other's summary.
     const tap = join(ensureDir(join(dataDir, 'test')), `results-${process.pid}.tap`);
