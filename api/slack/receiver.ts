@@ -109,14 +109,21 @@ export class SlackEventsReceiver implements Receiver {
               ? { retryReason: req.headers['x-slack-retry-reason'] }
               : {}),
           };
-          const processed = bolt.processEvent(event).then(
-            () => undefined,
-            (err: unknown) => log.error({ err }, 'Slack interaction failed'),
-          );
           const unacked = Symbol('unacked');
-          const response = await Promise.race([acked, processed.then(() => unacked)]);
+          const failed = Symbol('failed');
+          const processed = bolt.processEvent(event).then(
+            () => unacked,
+            (err: unknown) => {
+              log.error({ err }, 'Slack interaction failed');
+              return failed;
+            },
+          );
+          // Settles at the ack; processing goes on after it (the listener's work is not awaited by Slack).
+          const response = await Promise.race([acked, processed]);
+          if (response === failed) {
+            return reply.code(500).send(errorBody('internal', 'the Slack interaction failed', req.id));
+          }
           if (response === unacked) {
-            // Nothing listened (or it failed before acking): tell Slack it did not work.
             return reply.code(404).send(errorBody('not_found', 'no handler for this Slack payload', req.id));
           }
           if (response === '' || response === undefined) return reply.code(200).send();
