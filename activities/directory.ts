@@ -37,10 +37,13 @@ function load(path: string): Map<string, Principal> {
     throw new DirectoryError(`directory ${path}: ${(err as Error).message}`);
   }
   const byEmail = new Map<string, Principal>();
+  const seen = new Set<string>();
   const ambiguous = new Set<string>();
   for (const user of parsed.users) {
     const key = normalize(user.email);
-    if (byEmail.has(key)) ambiguous.add(key);
+    // Disabled entries count too: which of two entries wins must not depend on their order.
+    if (seen.has(key)) ambiguous.add(key);
+    seen.add(key);
     if (!user.disabled) byEmail.set(key, { sub: user.sub, email: user.email, groups: user.groups });
   }
   // Two people behind one address: refuse to guess which of them clicked.
@@ -50,14 +53,19 @@ function load(path: string): Map<string, Principal> {
 
 /** A directory backed by `path`; a broken file keeps the last good copy (and says so once). */
 export function fileDirectory(path: string, onReloadError?: (err: Error) => void): Directory {
+  // ctime and inode change on every write or replacement, even when a copy keeps the old mtime.
+  const version = () => {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  };
   let entries = load(path);
-  let loadedMtime = statSync(path).mtimeMs;
+  let loaded = version();
   return {
     byEmail(email) {
       try {
-        const mtime = statSync(path).mtimeMs;
-        if (mtime !== loadedMtime) {
-          loadedMtime = mtime;
+        const current = version();
+        if (current !== loaded) {
+          loaded = current;
           entries = load(path);
         }
       } catch (err) {

@@ -15,6 +15,7 @@ import {
   grantViewQuery,
   grantWorkflowType,
   issueCredentialsUpdate,
+  type ReviewTarget,
   revokeUpdate,
 } from '../common/grant-messages.js';
 import { JitExpiresAt, JitRequester, JitRole, JitStatus } from '../common/search-attributes.js';
@@ -190,6 +191,7 @@ export class GrantService {
     id: string,
     comment: string | undefined,
     updateId?: string,
+    target?: ReviewTarget,
   ): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
@@ -197,7 +199,7 @@ export class GrantService {
       executeGrantUpdate(
         handle,
         approveUpdate,
-        { by: principal, authorization, ...(comment ? { comment } : {}) },
+        { by: principal, authorization, ...(comment ? { comment } : {}), ...(target ? { target } : {}) },
         updateId,
       ),
     );
@@ -206,7 +208,9 @@ export class GrantService {
   /** Throws what a decision by this principal would get (self-review, not eligible, decided); else the view. */
   async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
     const { view } = await this.get(principal, id);
-    if (view.requester.sub === principal.sub)
+    const sameEmail =
+      principal.email !== undefined && view.requester.email?.toLowerCase() === principal.email.toLowerCase();
+    if (view.requester.sub === principal.sub || sameEmail)
       throw new ApiError('self_approval', 'you cannot review your own request');
     if (!this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub).allowed)
       throw new ApiError('not_eligible', 'you are not an eligible reviewer for this role');
@@ -214,11 +218,22 @@ export class GrantService {
     return view;
   }
 
-  async deny(principal: Principal, id: string, reason: string, updateId?: string): Promise<GrantView> {
+  async deny(
+    principal: Principal,
+    id: string,
+    reason: string,
+    updateId?: string,
+    target?: ReviewTarget,
+  ): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
     return this.decide(() =>
-      executeGrantUpdate(handle, denyUpdate, { by: principal, reason, authorization }, updateId),
+      executeGrantUpdate(
+        handle,
+        denyUpdate,
+        { by: principal, reason, authorization, ...(target ? { target } : {}) },
+        updateId,
+      ),
     );
   }
 

@@ -5,15 +5,23 @@ import type { Authorization, GrantView, IssuedCredentials, LedgerEntry, Principa
 
 export const grantViewQuery = defineQuery<GrantView>('grantView');
 
+/**
+ * What a review decides: the request, or a pending extension of the active grant. Absent means
+ * whichever is pending; a Slack button always means the request it was posted for, so a click that
+ * arrives after the request was decided cannot approve an extension its reviewer never saw.
+ */
+export type ReviewTarget = 'request' | 'extension';
 export interface ApproveArgs {
   by: Principal;
   comment?: string;
   authorization: Authorization;
+  target?: ReviewTarget;
 }
 export interface DenyArgs {
   by: Principal;
   reason: string;
   authorization: Authorization;
+  target?: ReviewTarget;
 }
 export interface CancelArgs {
   by: Principal;

@@ -39,6 +39,7 @@ test('the directory maps a verified email to one person, case-insensitively; dis
     `users:
   - { sub: bob, email: Bob@Example.test, groups: [reviewers] }
   - { sub: gone, email: gone@example.test, groups: [reviewers], disabled: true }
+  - { sub: gone2, email: gone@example.test, groups: [reviewers] }
   - { sub: twin1, email: shared@example.test }
   - { sub: twin2, email: shared@example.test }
 `,
@@ -105,10 +106,15 @@ test('user text is escaped so it cannot mention, link or ping; states read as pe
     ),
     false,
   );
+  const expiring = card({ status: 'active', expiresAt: '2026-11-21T10:30:00.000Z' });
+  const reminder = requesterNotice('expiring', expiring, Date.parse('2026-11-21T10:23:00.000Z'));
+  assert.match(reminder, /in about 7 min\). To extend it: `jit extend grant-/);
   assert.match(
-    requesterNotice('expiring', card({ status: 'active', expiresAt: '2026-11-21T10:30:00.000Z' })),
-    /jit extend grant-/,
+    statusLine(card({ status: 'failed', endReason: 'AccessDenied: arn:aws:iam::1:role/x' })),
+    /Failed: credentials could not be issued$/,
   );
+  const long = JSON.stringify(approvalMessage(card({ reason: '&'.repeat(500) })).blocks);
+  assert.ok(!long.includes('&amp;'.repeat(600)), 'escaped text is clipped to what Slack accepts');
 });
 
 test('the replay guard refuses a signature seen within the window and forgets it after', () => {

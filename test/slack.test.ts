@@ -40,10 +40,14 @@ before(async () => {
   slack = await startFakeSlack({ members: Object.values(members) });
   scratch = mkdtempSync(join(tmpdir(), 'jit-slack-'));
   const directoryFile = join(scratch, 'directory.yaml');
-  writeFileSync(
-    directoryFile,
-    stringify({ users: devUsers.map((u) => ({ sub: u.sub, email: u.email, groups: [...u.groups] })) }),
+  // Alice's directory entry has another sub than her token and is a reviewer too: self-approval
+  // must still be refused, by email.
+  const users = devUsers.map((u) =>
+    u.username === 'alice'
+      ? { sub: 'alice-in-directory', email: u.email, groups: [...u.groups, 'reviewers'] }
+      : { sub: u.sub, email: u.email, groups: [...u.groups] },
   );
+  writeFileSync(directoryFile, stringify({ users }));
   const settings = { botToken: slack.botToken, apiUrl: slack.apiUrl };
   broker = await startTestBroker({ slack: settings });
   await broker.startWorker();
@@ -269,6 +273,12 @@ test('forged, stale and replayed requests are refused with 401 and change nothin
   tampered.body = tampered.body.replace('UBOB', 'UCAROL');
   assert.equal((await postToSlackEndpoint(tampered)).status, 401, 'a changed body breaks the signature');
 
+  const decorated = click(members.bob, 'grant_approve', id);
+  decorated.headers['x-slack-signature'] += '=x';
+  const res3 = await postToSlackEndpoint(decorated);
+  assert.equal(res3.status, 401, 'a valid signature with extra text is not a new request');
+  assert.equal((await json(res3)).error.code, 'slack_signature_invalid');
+
   const unsigned = click(members.bob, 'grant_approve', id);
   delete unsigned.headers['x-slack-signature'];
   assert.equal((await postToSlackEndpoint(unsigned)).status, 401);
@@ -433,5 +443,27 @@ test('an auto-approved grant posts no channel message; the requester is told whe
     0,
     'nothing for reviewers to decide, so nothing in their channel',
   );
+  await api.call('POST', `/v1/requests/${id}/revoke`, { user: 'bob', body: { reason: 'test over' } });
+});
+
+test('a leftover Approve button cannot approve an extension the reviewer never saw', async () => {
+  const id = await requestProdAdmin('INC-82');
+  await approvalMessage(id);
+  await api.call('POST', `/v1/requests/${id}/approve`, { user: 'bob', body: {} });
+  const active = await api.call('POST', `/v1/requests/${id}/approve`, { user: 'carol', body: {} });
+  assert.equal(active.body.status, 'active');
+  const extended = await api.call('POST', `/v1/requests/${id}/extend`, {
+    user: 'alice',
+    body: { duration: '30m', reason: 'more time' },
+  });
+  assert.equal(extended.status, 200, JSON.stringify(extended.body));
+  assert.ok(extended.body.pendingExtension, 'the extension waits for approval');
+
+  const seen = ephemeralsTo(members.bob).length;
+  assert.equal((await postToSlackEndpoint(click(members.bob, 'grant_approve', id))).status, 200);
+  const told = await eventually('an ephemeral answer', async () => ephemeralsTo(members.bob)[seen]);
+  assert.match(told, /no longer waiting for a decision/);
+  const view = await grantView(id);
+  assert.equal(view.pendingExtension.approvals.length, 0, 'the extension has no approval from Slack');
   await api.call('POST', `/v1/requests/${id}/revoke`, { user: 'bob', body: { reason: 'test over' } });
 });

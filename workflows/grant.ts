@@ -124,16 +124,17 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
     };
     auditChain = auditChain.then(() => recordAuditEvent(event));
   };
-  // Slack steps run one after another, apart from the lifecycle: a slow or absent Slack delays nothing.
-  let slackChain: Promise<void> = Promise.resolve();
-  let approvalMessage: ApprovalMessageRef | null = null;
-  let messageVersion = 0;
-  const inSlack = (step: () => Promise<unknown>) => {
-    slackChain = slackChain
+  // Slack steps run on two queues beside the lifecycle, so a slow or absent Slack delays no decision
+  // and a failing DM never holds the channel message back (or the reverse).
+  let messageChain: Promise<void> = Promise.resolve();
+  let noticeChain: Promise<void> = Promise.resolve();
+  const queued = (chain: Promise<void>, step: () => Promise<unknown>) =>
+    chain
       .then(step)
       .then(() => undefined)
       .catch((err: unknown) => log.warn('Slack step abandoned', { error: String(err) }));
-  };
+  let approvalMessage: ApprovalMessageRef | null = null;
+  let shownOnMessage: string | undefined;
   const card = (): GrantCard => ({
     id: grantId,
     status: view.status,
@@ -150,19 +151,32 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
     ...(view.endedBy ? { endedBy: view.endedBy } : {}),
     ...(view.endReason ? { endReason: view.endReason } : {}),
   });
-  /** Edits the approval message to the grant's current state; queued edits collapse into the newest. */
+  const postApprovalMessageTo = (channel: string) => {
+    messageChain = queued(messageChain, async () => {
+      const shown = card();
+      approvalMessage = await postApprovalMessage({ channel, card: shown });
+      shownOnMessage = JSON.stringify(shown);
+    });
+  };
+  /** Edits the approval message to the grant's state when the edit runs; edits queued behind an outage collapse. */
   const refreshApprovalMessage = () => {
     if (!slack) return;
-    const version = ++messageVersion;
-    inSlack(async () => {
-      if (!approvalMessage || version !== messageVersion) return;
-      await updateApprovalMessage({ message: approvalMessage, card: card() });
+    messageChain = queued(messageChain, async () => {
+      const shown = card();
+      const key = JSON.stringify(shown);
+      if (!approvalMessage || key === shownOnMessage) return;
+      await updateApprovalMessage({ message: approvalMessage, card: shown });
+      shownOnMessage = key;
     });
   };
   const tellRequester = (kind: RequesterNoticeKind) => {
     if (!slack) return;
     const snapshot = card();
-    inSlack(() => notifyRequester({ kind, card: snapshot }));
+    noticeChain = queued(noticeChain, async () => {
+      // Late after an outage: "you are active" or "ends soon" about a grant that has ended is noise.
+      if ((kind === 'active' || kind === 'expiring') && view.status !== 'active') return;
+      await notifyRequester({ kind, card: snapshot });
+    });
   };
   const note = (type: string, by: string, detail?: string) =>
     view.timeline.push({ at: iso(Date.now()), type, by, ...(detail ? { detail } : {}) });
@@ -242,8 +256,10 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
       return view;
     },
     {
-      validator: ({ by, authorization }) => {
+      validator: ({ by, authorization, target: seen }) => {
         const target = reviewTarget();
+        if (seen && seen !== target)
+          reject('already_decided', 'the request this decision was for is decided');
         const approvals = target === 'request' ? view.approvals : (view.pendingExtension?.approvals ?? []);
         validateReviewer(by, authorization.allowed, approvals);
       },
@@ -264,8 +280,10 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
       return view;
     },
     {
-      validator: ({ by, reason, authorization }) => {
-        reviewTarget();
+      validator: ({ by, reason, authorization, target: seen }) => {
+        const target = reviewTarget();
+        if (seen && seen !== target)
+          reject('already_decided', 'the request this decision was for is decided');
         validateReviewer(by, authorization.allowed, []);
         if (!reason.trim()) reject('invalid_argument', 'a reason is required to deny');
       },
@@ -512,9 +530,7 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
   // Reviewers see in their channel what waits for them, and break-glass access when it is taken.
   const channel = slack?.channel;
   if (channel && decision.allowed && role && (!approvalsMet() || decision.breakGlass)) {
-    inSlack(async () => {
-      approvalMessage = await postApprovalMessage({ channel, card: card() });
-    });
+    postApprovalMessageTo(channel);
   }
 
   if (!decision.allowed || !role) {
@@ -586,7 +602,8 @@ export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
 
   await close();
   await auditChain;
-  await slackChain;
+  await messageChain;
+  await noticeChain;
   await condition(allHandlersFinished);
   return view;
 }

@@ -7,6 +7,13 @@ export const DENY_ACTION = 'grant_deny';
 export const DENY_MODAL = 'grant_deny_reason';
 export const DENY_REASON_BLOCK = 'reason';
 export const DENY_REASON_INPUT = 'reason_input';
+/** The API's limit on reasons, so a Slack denial fits the same message. */
+export const DENY_REASON_MAX = 500;
+/** Slack refuses a text object over 3000 characters; escaping can grow user text. */
+const TEXT_MAX = 2900;
+const clip = (text: string) => (text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX)}…` : text);
+/** mrkdwn that Slack shows as written: no auto-linked URLs, channels or @mentions in user text. */
+const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: clip(text), verbatim: true });
 
 /** Slack mrkdwn control characters; escaping them keeps user text from pinging @channel or faking links. */
 export function escapeText(text: string): string {
@@ -56,7 +63,8 @@ export function statusLine(card: GrantCard): string {
     }
     default: {
       const label = endLabel[card.status] ?? card.status;
-      const reason = card.endReason ?? '';
+      // A failure's reason is the AWS error text: for operators (audit trail), not for the channel.
+      const reason = card.status === 'failed' ? 'credentials could not be issued' : (card.endReason ?? '');
       // "denied by X: why" already says what happened; other reasons get the label in front.
       const sentence = reason.toLowerCase().startsWith(`${label.toLowerCase()} by`)
         ? capitalize(reason)
@@ -68,7 +76,7 @@ export function statusLine(card: GrantCard): string {
 
 /** The channel message: who wants what and why, where it stands, and buttons while it is undecided. */
 export function approvalMessage(card: GrantCard): { text: string; blocks: object[] } {
-  const field = (label: string, value: string) => ({ type: 'mrkdwn', text: `*${label}*\n${value}` });
+  const field = (label: string, value: string) => mrkdwn(`*${label}*\n${value}`);
   const blocks: object[] = [
     {
       type: 'header',
@@ -85,11 +93,8 @@ export function approvalMessage(card: GrantCard): { text: string; blocks: object
         field('Break-glass', card.breakGlass ? ':rotating_light: yes' : 'no'),
       ],
     },
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: `*Reason*\n${escapeText(card.reason).slice(0, 2900)}` },
-    },
-    { type: 'section', text: { type: 'mrkdwn', text: statusLine(card) } },
+    { type: 'section', text: mrkdwn(`*Reason*\n${escapeText(card.reason)}`) },
+    { type: 'section', text: mrkdwn(statusLine(card)) },
   ];
   if (card.status === 'pending') {
     blocks.push({
@@ -113,7 +118,7 @@ export function approvalMessage(card: GrantCard): { text: string; blocks: object
       ],
     });
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Grant \`${card.id}\`` }] });
+  blocks.push({ type: 'context', elements: [mrkdwn(`Grant \`${card.id}\``)] });
   const text = `${person(card.requester)} asks for ${escapeText(card.role.id)} for ${humanDuration(card.duration)}: ${statusLine(card)}`;
   return { text, blocks };
 }
@@ -137,7 +142,7 @@ export function denyModal(metadata: string): object {
           action_id: DENY_REASON_INPUT,
           multiline: true,
           min_length: 1,
-          max_length: 1000,
+          max_length: DENY_REASON_MAX,
         },
       },
     ],
@@ -145,7 +150,7 @@ export function denyModal(metadata: string): object {
 }
 
 /** The requester's DM for each moment of their grant. */
-export function requesterNotice(kind: RequesterNoticeKind, card: GrantCard): string {
+export function requesterNotice(kind: RequesterNoticeKind, card: GrantCard, now = Date.now()): string {
   const role = `*${escapeText(card.role.id)}*`;
   const id = card.id;
   switch (kind) {
@@ -158,11 +163,15 @@ export function requesterNotice(kind: RequesterNoticeKind, card: GrantCard): str
         `:key: Your grant for ${role} is active until ${card.expiresAt ? slackTime(card.expiresAt) : 'unknown'}. ` +
         `Credentials: \`jit creds ${id}\`, console: \`jit console ${id} --open\`.`
       );
-    case 'expiring':
+    case 'expiring': {
+      const minutes = card.expiresAt
+        ? Math.max(1, Math.round((Date.parse(card.expiresAt) - now) / 60_000))
+        : 0;
       return (
         `:alarm_clock: Your grant for ${role} ends at ${card.expiresAt ? slackTime(card.expiresAt) : 'unknown'} ` +
-        `(in 10 minutes). To extend it: \`jit extend ${id} --for 30m --reason "..."\`.`
+        `(in about ${minutes} min). To extend it: \`jit extend ${id} --for 30m --reason "..."\`.`
       );
+    }
     case 'ended':
       return `:lock: Your grant for ${role} has ended. ${statusLine(card).replace(/^:\w+: /, '')}`;
   }

@@ -23,8 +23,17 @@ export function createSlackClient(settings: SlackSettings): WebClient {
 
 export type SlackMessage = { text: string; blocks: object[] };
 
-/** A Slack error the caller should not retry: the request itself is wrong, not Slack's availability. */
+/**
+ * A Slack error the caller should not retry: the request itself is wrong, not Slack's availability.
+ * Set-up errors an operator can fix (not_in_channel, invalid_auth, missing_scope) stay retryable, so
+ * messages go out once the bot is invited or the token replaced.
+ */
 const PERMANENT = new Set([
+  'channel_not_found',
+  'is_archived',
+  'cannot_dm_bot',
+  'messages_tab_disabled',
+  'user_not_found',
   'invalid_blocks',
   'invalid_arguments',
   'msg_too_long',

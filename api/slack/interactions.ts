@@ -12,6 +12,7 @@ import {
   DENY_MODAL,
   DENY_REASON_BLOCK,
   DENY_REASON_INPUT,
+  DENY_REASON_MAX,
   denyModal,
 } from '../../activities/slack/blocks.js';
 import { openModal, postEphemeral, verifiedEmail } from '../../activities/slack/client.js';
@@ -35,7 +36,7 @@ const buttonClick = z.object({
   trigger_id: z.string().min(1),
   actions: z.array(z.object({ value: grantId, action_ts: z.string().min(1) })).length(1),
 });
-const denyMetadata = z.object({ grantId, channel: z.string().min(1) });
+const denyMetadata = z.object({ grantId, channel: z.string().min(1).optional() });
 const denySubmission = z.object({
   user: z.object({ id: z.string().min(1) }),
   view: z.object({
@@ -99,11 +100,14 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
       const who = await reviewer(user.id);
       if ('problem' in who)
         return void (await tell(channel, user.id, `Cannot approve: ${who.problem}. Nothing was changed.`));
+      // Self-review is refused by email too, in case the directory's sub and the token's differ.
+      await grants.assertMayReview(who, action.value);
       await grants.approve(
         who,
         action.value,
         undefined,
         `slack:approve:${action.value}:${user.id}:${action.action_ts}`,
+        'request',
       );
       log.info({ grantId: action.value, by: who.sub }, 'approved from Slack');
     } catch (err) {
@@ -117,7 +121,7 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
     const click = buttonClick.safeParse(body);
     if (!click.success) return log.warn('malformed Slack deny payload ignored');
     const { user, actions, trigger_id } = click.data;
-    const channel = click.data.channel?.id ?? click.data.container?.channel_id ?? '';
+    const channel = click.data.channel?.id ?? click.data.container?.channel_id;
     const [action] = actions as [{ value: string; action_ts: string }];
     try {
       const who = await reviewer(user.id);
@@ -125,7 +129,8 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
         return void (await tell(channel, user.id, `Cannot deny: ${who.problem}. Nothing was changed.`));
       // Refuse before asking for a reason the workflow would throw away.
       await grants.assertMayReview(who, action.value);
-      await openModal(slack, trigger_id, denyModal(JSON.stringify({ grantId: action.value, channel })));
+      const metadata = { grantId: action.value, ...(channel ? { channel } : {}) };
+      await openModal(slack, trigger_id, denyModal(JSON.stringify(metadata)));
     } catch (err) {
       if (!(err instanceof ApiError)) log.error({ err }, 'Slack deny failed');
       await tell(channel, user.id, explainRefusal(err));
@@ -155,7 +160,14 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
       const who = await reviewer(user.id);
       if ('problem' in who)
         return void (await tell(meta.channel, user.id, `Cannot deny: ${who.problem}. Nothing was changed.`));
-      await grants.deny(who, meta.grantId, reason.slice(0, 1000), `slack:deny:${meta.grantId}:${view.id}`);
+      await grants.assertMayReview(who, meta.grantId);
+      await grants.deny(
+        who,
+        meta.grantId,
+        reason.slice(0, DENY_REASON_MAX),
+        `slack:deny:${meta.grantId}:${view.id}`,
+        'request',
+      );
       log.info({ grantId: meta.grantId, by: who.sub }, 'denied from Slack');
     } catch (err) {
       if (!(err instanceof ApiError)) log.error({ err }, 'Slack deny failed');

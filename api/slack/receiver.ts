@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { ApiError, errorBody } from '../errors.js';
 
 const MAX_AGE_SECONDS = 5 * 60;
+const SIGNATURE = /^v0=[0-9a-f]{64}$/;
 
 /** Signatures seen within the freshness window; a second sighting is a replay. */
 export class ReplayGuard {
@@ -67,8 +68,9 @@ export class SlackEventsReceiver implements Receiver {
           const raw = typeof req.body === 'string' ? req.body : '';
           const signature = req.headers['x-slack-signature'];
           const timestamp = Number(req.headers['x-slack-request-timestamp']);
-          if (typeof signature !== 'string' || !Number.isInteger(timestamp)) {
-            throw new ApiError('slack_signature_invalid', 'missing Slack signature headers');
+          // One exact form, so the replay guard cannot be dodged by decorating a valid signature.
+          if (typeof signature !== 'string' || !SIGNATURE.test(signature) || !Number.isInteger(timestamp)) {
+            throw new ApiError('slack_signature_invalid', 'missing or malformed Slack signature headers');
           }
           if (Math.abs(Date.now() / 1000 - timestamp) > MAX_AGE_SECONDS) {
             throw new ApiError('slack_request_stale', 'Slack request timestamp is more than 5 minutes off');
