@@ -6,6 +6,7 @@ import { brokerDataConverter } from '../common/data-converter.js';
 import { createLogger } from '../common/logger.js';
 import { temporalConnectionOptions } from '../common/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
+import { bundleWorkflowsInChildProcess } from './bundle.js';
 import { createBrokerWorker } from './worker.js';
 
 const log = createLogger('worker');
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities,
       dataConverter,
+      workflowBundle: await bundleWorkflowsInChildProcess(),
     });
     const identity = await activities.brokerIdentity();
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');

@@ -60,7 +60,11 @@ async function polling(address: string, taskQueue: string, pid: number): Promise
 // JIT_BENCH_CPU_PROF=<dir>: the worker and the API write V8 CPU profiles there when they stop
 // (read them with `npx tsx bench/cpu-top.ts <file>`, or Chrome DevTools).
 const cpuProfileDir = process.env.JIT_BENCH_CPU_PROF;
-const profiled = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+// JIT_BENCH_NODE_FLAGS: extra node/V8 flags for the worker and the API (e.g. a V8 workaround).
+const profiled = [
+  ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
+  ...(process.env.JIT_BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+];
 const tsEntry = (file: string, ...args: string[]) => ['--import', 'tsx', join(repoRoot, file), ...args];
 
 export async function startBenchStack(log: (msg: string) => void): Promise<BenchStack> {

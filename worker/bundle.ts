@@ -1,0 +1,28 @@
+// The workflow bundle, built in a child process: webpack and its loaders take about 115 MB of RSS
+// that the worker would otherwise keep for its whole life (measured with bench/rss-probe.mts).
+import { spawn } from 'node:child_process';
+import { workflowsPath } from './worker.js';
+
+const childScript = `
+const { bundleWorkflowCode } = await import(process.argv[1]);
+const quiet = () => {};
+const logger = { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: (m, meta) => console.error(m, meta ?? '') };
+const { code } = await bundleWorkflowCode({ workflowsPath: process.argv[2], logger });
+process.stdout.write(code);
+`;
+
+export function bundleWorkflowsInChildProcess(path: string = workflowsPath): Promise<{ code: string }> {
+  const sdk = import.meta.resolve('@temporalio/worker');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript, sdk, path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ code: Buffer.concat(chunks).toString('utf8') });
+      else reject(new Error(`bundling the workflows failed (exit ${code ?? signal})`));
+    });
+  });
+}
