@@ -26,7 +26,7 @@ const figures = [
 ];
 
 test('npm run bench -- --quick prints the table and writes JSON with every figure', {
-  timeout: 240_000,
+  timeout: 600_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'jit-bench-test-'));
   const out = join(dir, 'broker.json');
