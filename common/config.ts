@@ -24,6 +24,11 @@ const schema = z
     /** Temporal Cloud API key; implies TLS. */
     TEMPORAL_API_KEY: z.string().min(1).optional(),
     TEMPORAL_TLS: z.stringbool().default(false),
+    /**
+     * Grant workflows a worker keeps in memory between tasks; the rest are replayed from history
+     * when their next task comes (an expiry, a decision). Bounds the worker's memory.
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
 
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(8080),

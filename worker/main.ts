@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       activities,
       dataConverter,
       workflowBundle: await bundleWorkflowsInChildProcess(),
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     });
     const identity = await activities.brokerIdentity();
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');

@@ -14,6 +14,8 @@ export function createBrokerWorker(opts: {
   workflowsPath?: string;
   /** A prebuilt bundle (tests build it once for many workers). */
   workflowBundle?: { code: string };
+  /** Sticky cache size; the SDK's default grows with the heap limit (thousands of workflows here). */
+  maxCachedWorkflows?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -23,6 +25,7 @@ export function createBrokerWorker(opts: {
     dataConverter: opts.dataConverter,
     // After a worker crash its sticky queue holds the next task until this passes; keep expiries on time.
     stickyQueueScheduleToStartTimeout: '3s',
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: opts.workflowsPath ?? workflowsPath }),
