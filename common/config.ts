@@ -28,7 +28,7 @@ const schema = z
      * Grant workflows a worker keeps in memory between tasks; the rest are replayed from history
      * when their next task comes (an expiry, a decision). Bounds the worker's memory.
      */
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
 
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(8080),
