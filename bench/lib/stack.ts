@@ -60,10 +60,12 @@ async function polling(address: string, taskQueue: string, pid: number): Promise
 // JIT_BENCH_CPU_PROF=<dir>: the worker and the API write V8 CPU profiles there when they stop
 // (read them with `npx tsx bench/cpu-top.ts <file>`, or Chrome DevTools).
 const cpuProfileDir = process.env.JIT_BENCH_CPU_PROF;
-// JIT_BENCH_NODE_FLAGS: extra node/V8 flags for the worker and the API (e.g. a V8 workaround).
+// JIT_BENCH_NODE_FLAGS: node/V8 flags for the worker and the API. The default, --no-opt, avoids a
+// V8 crash of Node 20 seen in long runs (README, "Performance"); set it to '' to run with TurboFan.
+const nodeFlags = process.env.JIT_BENCH_NODE_FLAGS ?? '--no-opt';
 const profiled = [
   ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
-  ...(process.env.JIT_BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+  ...nodeFlags.split(/\s+/).filter(Boolean),
 ];
 const tsEntry = (file: string, ...args: string[]) => ['--import', 'tsx', join(repoRoot, file), ...args];
 
