@@ -46,6 +46,17 @@ const bodyDigest = (input: StartRequestInput) =>
     .update(JSON.stringify([input.role, input.durationSeconds, input.reason, input.ticket ?? null]))
     .digest('hex');
 
+/**
+ * The workflow refuses a reviewer with the requester's sub; this also refuses one with the
+ * requester's email, in case a directory (Slack) and the IdP's tokens disagree on the sub.
+ */
+function refuseSelfReview(principal: Principal, view: GrantView): void {
+  const sameEmail =
+    principal.email !== undefined && view.requester.email?.toLowerCase() === principal.email.toLowerCase();
+  if (view.requester.sub === principal.sub || sameEmail)
+    throw new ApiError('self_approval', 'you cannot review your own request');
+}
+
 export class GrantService {
   constructor(
     private readonly deps: {
@@ -194,6 +205,7 @@ export class GrantService {
     target?: ReviewTarget,
   ): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
+    refuseSelfReview(principal, view);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
     return this.decide(() =>
       executeGrantUpdate(
@@ -208,10 +220,7 @@ export class GrantService {
   /** Throws what a decision by this principal would get (self-review, not eligible, decided); else the view. */
   async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
     const { view } = await this.get(principal, id);
-    const sameEmail =
-      principal.email !== undefined && view.requester.email?.toLowerCase() === principal.email.toLowerCase();
-    if (view.requester.sub === principal.sub || sameEmail)
-      throw new ApiError('self_approval', 'you cannot review your own request');
+    refuseSelfReview(principal, view);
     if (!this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub).allowed)
       throw new ApiError('not_eligible', 'you are not an eligible reviewer for this role');
     if (view.status !== 'pending') throw new ApiError('already_decided', `grant is ${view.status}`);
@@ -226,6 +235,7 @@ export class GrantService {
     target?: ReviewTarget,
   ): Promise<GrantView> {
     const { view, handle } = await this.get(principal, id);
+    refuseSelfReview(principal, view);
     const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
     return this.decide(() =>
       executeGrantUpdate(

@@ -89,52 +89,62 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
     return principal;
   }
 
+  /** Runs `act` as the reviewer behind a Slack user; whatever refuses it is told to them, ephemerally. */
+  async function asReviewer(
+    verb: 'approve' | 'deny',
+    slackUser: string,
+    channel: string | undefined,
+    act: (who: Principal) => Promise<void>,
+  ): Promise<void> {
+    try {
+      const who = await reviewer(slackUser);
+      if ('problem' in who) {
+        await tell(channel, slackUser, `Cannot ${verb}: ${who.problem}. Nothing was changed.`);
+        return;
+      }
+      await act(who);
+    } catch (err) {
+      if (!(err instanceof ApiError)) log.error({ err }, `Slack ${verb} failed`);
+      await tell(channel, slackUser, explainRefusal(err));
+    }
+  }
+
+  const parseClick = (body: unknown) => {
+    const click = buttonClick.safeParse(body);
+    if (!click.success) return undefined;
+    const { user, actions, trigger_id } = click.data;
+    const [action] = actions as [{ value: string; action_ts: string }];
+    const channel = click.data.channel?.id ?? click.data.container?.channel_id;
+    return {
+      user: user.id,
+      grantId: action.value,
+      actionTs: action.action_ts,
+      triggerId: trigger_id,
+      channel,
+    };
+  };
+
   bolt.action(APPROVE_ACTION, async ({ ack, body }) => {
     await ack();
-    const click = buttonClick.safeParse(body);
-    if (!click.success) return log.warn('malformed Slack approve payload ignored');
-    const { user, actions } = click.data;
-    const channel = click.data.channel?.id ?? click.data.container?.channel_id;
-    const [action] = actions as [{ value: string; action_ts: string }];
-    try {
-      const who = await reviewer(user.id);
-      if ('problem' in who)
-        return void (await tell(channel, user.id, `Cannot approve: ${who.problem}. Nothing was changed.`));
-      // Self-review is refused by email too, in case the directory's sub and the token's differ.
-      await grants.assertMayReview(who, action.value);
-      await grants.approve(
-        who,
-        action.value,
-        undefined,
-        `slack:approve:${action.value}:${user.id}:${action.action_ts}`,
-        'request',
-      );
-      log.info({ grantId: action.value, by: who.sub }, 'approved from Slack');
-    } catch (err) {
-      if (!(err instanceof ApiError)) log.error({ err }, 'Slack approve failed');
-      await tell(channel, user.id, explainRefusal(err));
-    }
+    const click = parseClick(body);
+    if (!click) return log.warn('malformed Slack approve payload ignored');
+    await asReviewer('approve', click.user, click.channel, async (who) => {
+      const updateId = `slack:approve:${click.grantId}:${click.user}:${click.actionTs}`;
+      await grants.approve(who, click.grantId, undefined, updateId, 'request');
+      log.info({ grantId: click.grantId, by: who.sub }, 'approved from Slack');
+    });
   });
 
   bolt.action(DENY_ACTION, async ({ ack, body }) => {
     await ack();
-    const click = buttonClick.safeParse(body);
-    if (!click.success) return log.warn('malformed Slack deny payload ignored');
-    const { user, actions, trigger_id } = click.data;
-    const channel = click.data.channel?.id ?? click.data.container?.channel_id;
-    const [action] = actions as [{ value: string; action_ts: string }];
-    try {
-      const who = await reviewer(user.id);
-      if ('problem' in who)
-        return void (await tell(channel, user.id, `Cannot deny: ${who.problem}. Nothing was changed.`));
+    const click = parseClick(body);
+    if (!click) return log.warn('malformed Slack deny payload ignored');
+    await asReviewer('deny', click.user, click.channel, async (who) => {
       // Refuse before asking for a reason the workflow would throw away.
-      await grants.assertMayReview(who, action.value);
-      const metadata = { grantId: action.value, ...(channel ? { channel } : {}) };
-      await openModal(slack, trigger_id, denyModal(JSON.stringify(metadata)));
-    } catch (err) {
-      if (!(err instanceof ApiError)) log.error({ err }, 'Slack deny failed');
-      await tell(channel, user.id, explainRefusal(err));
-    }
+      await grants.assertMayReview(who, click.grantId);
+      const metadata = { grantId: click.grantId, ...(click.channel ? { channel: click.channel } : {}) };
+      await openModal(slack, click.triggerId, denyModal(JSON.stringify(metadata)));
+    });
   });
 
   bolt.view(DENY_MODAL, async ({ ack, body }) => {
@@ -142,36 +152,24 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
     const reason = submission.success
       ? submission.data.view.state.values[DENY_REASON_BLOCK]?.[DENY_REASON_INPUT]?.value?.trim()
       : undefined;
-    if (!reason) {
+    if (!submission.success || !reason) {
       return ack({
         response_action: 'errors',
         errors: { [DENY_REASON_BLOCK]: 'A reason is required to deny.' },
       });
     }
     await ack();
-    const { user, view } = (submission as { data: z.infer<typeof denySubmission> }).data;
+    const { user, view } = submission.data;
     let meta: z.infer<typeof denyMetadata>;
     try {
       meta = denyMetadata.parse(JSON.parse(view.private_metadata));
     } catch {
       return log.warn('Slack deny submission with unreadable metadata ignored');
     }
-    try {
-      const who = await reviewer(user.id);
-      if ('problem' in who)
-        return void (await tell(meta.channel, user.id, `Cannot deny: ${who.problem}. Nothing was changed.`));
-      await grants.assertMayReview(who, meta.grantId);
-      await grants.deny(
-        who,
-        meta.grantId,
-        reason.slice(0, DENY_REASON_MAX),
-        `slack:deny:${meta.grantId}:${view.id}`,
-        'request',
-      );
+    await asReviewer('deny', user.id, meta.channel, async (who) => {
+      const updateId = `slack:deny:${meta.grantId}:${view.id}`;
+      await grants.deny(who, meta.grantId, reason.slice(0, DENY_REASON_MAX), updateId, 'request');
       log.info({ grantId: meta.grantId, by: who.sub }, 'denied from Slack');
-    } catch (err) {
-      if (!(err instanceof ApiError)) log.error({ err }, 'Slack deny failed');
-      await tell(meta.channel, user.id, explainRefusal(err));
-    }
+    });
   });
 }
