@@ -36,7 +36,7 @@ export async function startFakeSlack(opts: {
   members: SlackMember[];
   botToken?: string;
 }): Promise<FakeSlack> {
-  const botToken = opts.botToken ?? 'xoxb-test-fake-token';
+  const botToken = opts.botToken ?? 'fake-bot-token-for-tests';
   const calls: SlackCall[] = [];
   const hung = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
@@ -175,6 +175,14 @@ export function signedInteraction(
   };
 }
 
+/** What every interaction payload from the fake workspace carries. */
+const envelope = (user: string) => ({
+  team: { id: 'T0FAKE', domain: 'fake' },
+  user: { id: user, team_id: 'T0FAKE' },
+  api_app_id: 'A0FAKE',
+  token: 'deprecated-verification-token',
+});
+
 let actionCounter = 0;
 /** A block_actions payload for a click on a button of the approval message. */
 export function buttonClick(opts: {
@@ -189,10 +197,7 @@ export function buttonClick(opts: {
     opts.actionTs ?? `${Math.floor(Date.now() / 1000)}.${String(++actionCounter).padStart(6, '0')}`;
   return {
     type: 'block_actions',
-    team: { id: 'T0FAKE', domain: 'fake' },
-    user: { id: opts.user, team_id: 'T0FAKE' },
-    api_app_id: 'A0FAKE',
-    token: 'deprecated-verification-token',
+    ...envelope(opts.user),
     container: { type: 'message', message_ts: opts.messageTs, channel_id: opts.channel, is_ephemeral: false },
     trigger_id: `trigger-${actionTs}`,
     channel: { id: opts.channel, name: 'approvals' },
@@ -220,10 +225,7 @@ export function denySubmission(opts: {
 }): object {
   return {
     type: 'view_submission',
-    team: { id: 'T0FAKE', domain: 'fake' },
-    user: { id: opts.user, team_id: 'T0FAKE' },
-    api_app_id: 'A0FAKE',
-    token: 'deprecated-verification-token',
+    ...envelope(opts.user),
     trigger_id: 'trigger-view',
     view: {
       id: opts.viewId,
