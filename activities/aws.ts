@@ -1,231 +1,36 @@
-// Every call to AWS (STS and IAM) goes through here.
-import {
-  DeleteRolePolicyCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-  ListRolePoliciesCommand,
-  NoSuchEntityException,
-  PutRolePolicyCommand,
-} from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+// The AWS activities: STS sessions for grants and the revocation ledger's IAM writes, over the
+// plain operations of integrations/aws.ts. An AWS error no retry can fix is non-retryable.
 import { ApplicationFailure } from '@temporalio/common';
-import type { LedgerEntry } from '../common/grant.js';
-import {
-  policySize,
-  REVOCATION_POLICY_NAME,
-  ROLE_INLINE_POLICY_LIMIT,
-  revocationPolicyDocument,
-  roleNameFromArn,
-} from '../common/revocation-policy.js';
-import {
-  assertSessionName,
-  assertSourceIdentity,
-  assertTagValue,
-  MIN_SESSION_SECONDS,
-  StsLimitError,
-} from '../common/sts-limits.js';
+import type { AssumeRoleInput, RevocationPolicyInput } from '../common/activities.js';
+import { AwsCallError, type AwsOperations } from '../integrations/aws.js';
 
-export interface AwsDeps {
-  sts: STSClient;
-  iam: IAMClient;
-}
-
-export interface AssumeRoleInput {
-  roleArn: string;
-  sessionName: string;
-  sourceIdentity: string;
-  durationSeconds: number;
-  tags: Record<string, string>;
-}
-
-/** Secret fields travel only through the encrypting payload codec, never logs or audit rows. */
-export interface SessionCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration: string;
-  assumedRoleArn: string;
-  /** `<RoleId>:<session name>`: what `aws:userid` matches in a deny policy. */
-  assumedRoleId: string;
-}
-
-export interface AwsClientOptions {
-  region: string;
-  endpoint?: string | undefined;
-}
-
-/** One client each per process; credentials come from the default chain (web identity, instance role, env). */
-export function createAwsClients(opts: AwsClientOptions): AwsDeps {
-  const config = { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) };
-  return { sts: new STSClient(config), iam: new IAMClient(config) };
-}
-
-// Errors no retry can fix: the grant fails with the reason instead of retrying.
-const permanentAwsErrors = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'MalformedPolicyDocument',
-  'MalformedPolicyDocumentException',
-  'NoSuchEntity',
-  'NoSuchEntityException',
-  'ValidationError',
-  'InvalidParameterValue',
-  'PackedPolicyTooLarge',
-  'RegionDisabledException',
-  'LimitExceeded',
-  'LimitExceededException',
-  'InvalidClientTokenId',
-]);
-
-async function callAws<T>(what: string, call: () => Promise<T>): Promise<T> {
+async function asActivity<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    const name = err instanceof Error ? err.name : '';
-    if (permanentAwsErrors.has(name)) {
-      throw ApplicationFailure.nonRetryable(
-        `${what}: ${(err as Error).message}`,
-        `Aws${name.replace(/Exception$/, '')}`,
-      );
+    if (err instanceof AwsCallError) {
+      throw ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: err.permanent });
     }
-    throw err; // throttling, network, 5xx: Temporal retries
+    throw err;
   }
 }
 
-export function createAwsActivities({ sts, iam }: AwsDeps) {
+export function createAwsActivities({
+  aws,
+  hasEnded,
+}: {
+  aws: Pick<AwsOperations, 'assumeRole' | 'writeRevocationPolicy'>;
+  /** Whether the audit trail records an end for the grant: a reset grant never issues again. */
+  hasEnded: (grantId: string) => Promise<boolean>;
+}) {
   return {
-    async assumeRole(input: AssumeRoleInput): Promise<SessionCredentials> {
-      try {
-        assertSessionName(input.sessionName);
-        assertSourceIdentity(input.sourceIdentity);
-        if (!Number.isInteger(input.durationSeconds) || input.durationSeconds < MIN_SESSION_SECONDS) {
-          throw new StsLimitError(`DurationSeconds must be an integer >= ${MIN_SESSION_SECONDS}`);
-        }
-        for (const [key, value] of Object.entries(input.tags)) assertTagValue(key, value);
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'StsLimitError');
+    async assumeRole(input: AssumeRoleInput) {
+      if (input.grantId && (await hasEnded(input.grantId))) {
+        throw ApplicationFailure.nonRetryable(`${input.grantId} has ended`, 'grant_ended');
       }
-      const out = await callAws('AssumeRole', () =>
-        sts.send(
-          new AssumeRoleCommand({
-            RoleArn: input.roleArn,
-            RoleSessionName: input.sessionName,
-            SourceIdentity: input.sourceIdentity,
-            DurationSeconds: input.durationSeconds,
-            Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
-          }),
-        ),
-      );
-      const c = out.Credentials;
-      const user = out.AssumedRoleUser;
-      if (
-        !c?.AccessKeyId ||
-        !c.SecretAccessKey ||
-        !c.SessionToken ||
-        !c.Expiration ||
-        !user?.Arn ||
-        !user.AssumedRoleId
-      ) {
-        throw new Error('STS AssumeRole returned an incomplete response');
-      }
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration.toISOString(),
-        assumedRoleArn: user.Arn,
-        assumedRoleId: user.AssumedRoleId,
-      };
+      return asActivity(() => aws.assumeRole(input));
     },
-
-    /**
-     * Replaces the role's revocation policy with exactly these entries. Writes nothing and says so
-     * when the role's inline policies would pass IAM's size limit (moto does not check it).
-     */
-    async writeRevocationPolicy(input: {
-      roleArn: string;
-      entries: LedgerEntry[];
-      issuedBefore?: string;
-    }): Promise<{ written: boolean; size: number; limit: number }> {
-      const RoleName = roleNameFromArn(input.roleArn);
-      const document = revocationPolicyDocument(input.entries, input.issuedBefore);
-      if (!document) {
-        await callAws('DeleteRolePolicy', () =>
-          iam
-            .send(new DeleteRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME }))
-            .catch((err) => {
-              if (!(err instanceof NoSuchEntityException)) throw err;
-            }),
-        );
-        return { written: true, size: 0, limit: ROLE_INLINE_POLICY_LIMIT };
-      }
-      const others = await otherInlinePolicySize(iam, RoleName);
-      const size = others + policySize(document);
-      if (size > ROLE_INLINE_POLICY_LIMIT) return { written: false, size, limit: ROLE_INLINE_POLICY_LIMIT };
-      await callAws('PutRolePolicy', () =>
-        iam.send(
-          new PutRolePolicyCommand({
-            RoleName,
-            PolicyName: REVOCATION_POLICY_NAME,
-            PolicyDocument: document,
-          }),
-        ),
-      );
-      return { written: true, size, limit: ROLE_INLINE_POLICY_LIMIT };
-    },
-
-    async brokerIdentity(): Promise<{ account: string; arn: string }> {
-      const out = await sts.send(new GetCallerIdentityCommand({}));
-      return { account: out.Account ?? '', arn: out.Arn ?? '' };
-    },
+    writeRevocationPolicy: (input: RevocationPolicyInput) =>
+      asActivity(() => aws.writeRevocationPolicy(input)),
   };
-}
-
-/** Size of the role's inline policies other than the ledger's own, as IAM counts them. */
-async function otherInlinePolicySize(iam: IAMClient, RoleName: string): Promise<number> {
-  const { PolicyNames = [] } = await callAws('ListRolePolicies', () =>
-    iam.send(new ListRolePoliciesCommand({ RoleName })),
-  );
-  let total = 0;
-  for (const PolicyName of PolicyNames) {
-    if (PolicyName === REVOCATION_POLICY_NAME) continue;
-    const { PolicyDocument = '' } = await callAws('GetRolePolicy', () =>
-      iam.send(new GetRolePolicyCommand({ RoleName, PolicyName })),
-    );
-    total += policySize(decodeURIComponent(PolicyDocument));
-  }
-  return total;
-}
-
-export type AwsActivities = ReturnType<typeof createAwsActivities>;
-
-/**
- * A console sign-in URL for session credentials (AWS federation endpoint: getSigninToken, then
- * login). Called by the API, not as an activity; the sign-in token is as secret as the credentials.
- */
-export async function consoleSignInUrl(opts: {
-  federationEndpoint: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
-  destination: string;
-  issuer: string;
-}): Promise<string> {
-  const session = JSON.stringify({
-    sessionId: opts.credentials.accessKeyId,
-    sessionKey: opts.credentials.secretAccessKey,
-    sessionToken: opts.credentials.sessionToken,
-  });
-  const tokenUrl = new URL(opts.federationEndpoint);
-  tokenUrl.search = new URLSearchParams({ Action: 'getSigninToken', Session: session }).toString();
-  const res = await fetch(tokenUrl, { signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`federation endpoint answered ${res.status}`);
-  const { SigninToken } = (await res.json()) as { SigninToken?: string };
-  if (!SigninToken) throw new Error('federation endpoint returned no SigninToken');
-  const login = new URL(opts.federationEndpoint);
-  login.search = new URLSearchParams({
-    Action: 'login',
-    Issuer: opts.issuer,
-    Destination: opts.destination,
-    SigninToken,
-  }).toString();
-  return login.toString();
 }

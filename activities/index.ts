@@ -1,13 +1,18 @@
+// Every activity the worker registers: thin Temporal adapters over store/, integrations/ and
+// policies/, built once per process. `satisfies BrokerActivities` keeps them in step with the
+// contract the workflows call (common/activities.ts).
 import type { Client } from '@temporalio/client';
-import type { Config } from '../common/config.js';
+import type { BrokerActivities } from '../common/activities.js';
+import { awsOperations, createAwsClients } from '../integrations/aws.js';
+import { createSlackClient } from '../integrations/slack/client.js';
+import type { Config } from '../platform/config.js';
 import type { PolicyEngine } from '../policies/engine.js';
-import { createAuditActivities } from './audit/index.js';
-import { openAuditStore } from './audit/store.js';
-import { createAwsActivities, createAwsClients } from './aws.js';
+import { openAuditStore } from '../store/index.js';
+import { createAuditActivities } from './audit.js';
+import { createAwsActivities } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
-import { createSlackClient } from './slack/client.js';
-import { createSlackActivities } from './slack/index.js';
+import { createSlackActivities } from './slack.js';
 
 export interface ActivityDeps {
   config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
@@ -17,9 +22,9 @@ export interface ActivityDeps {
   client: Client;
 }
 
-/** Every activity the worker registers, built once per process with its outside-system clients. */
 export async function createActivities({ config, engine, client }: ActivityDeps) {
-  const aws = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
+  const clients = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
+  const aws = awsOperations(clients);
   const store = await openAuditStore(config.DATABASE_URL);
   const slack = config.SLACK_BOT_TOKEN
     ? createSlackClient({
@@ -27,20 +32,22 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
         apiUrl: config.SLACK_API_URL ?? 'https://slack.com/api/',
       })
     : undefined;
+  const activities = {
+    ...createAwsActivities({ aws, hasEnded: (id) => store.grants.hasEnded(id) }),
+    ...createPolicyActivities({ engine, slack: slack !== undefined }),
+    ...createSlackActivities(slack),
+    ...createAuditActivities({ store }),
+    ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+  } satisfies BrokerActivities;
   return {
-    activities: {
-      ...createAwsActivities(aws),
-      ...createPolicyActivities({ engine, slack: slack !== undefined }),
-      ...createSlackActivities(slack),
-      ...createAuditActivities({ store }),
-      ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
-    },
+    activities,
+    /** For the worker's own checks (its identity in AWS, the key canaries). */
+    aws,
+    store,
     close: async () => {
-      aws.sts.destroy();
-      aws.iam.destroy();
+      clients.sts.destroy();
+      clients.iam.destroy();
       await store.close();
     },
   };
 }
-
-export type Activities = Awaited<ReturnType<typeof createActivities>>['activities'];

@@ -1,5 +1,7 @@
-// The policy decision of a grant, recorded in history so policy files may change without breaking replay.
-import type { GrantRequest, PolicyOutcome } from '../common/grant.js';
+// The policy decision of a grant, recorded in history so policy files may change without breaking
+// replay. Input the engine cannot evaluate is non-retryable: the same input fails the same way.
+import { ApplicationFailure } from '@temporalio/common';
+import type { PolicyInput, PolicyOutcome } from '../common/activities.js';
 import type { PolicyEngine } from '../policies/engine.js';
 
 export function createPolicyActivities({
@@ -11,20 +13,26 @@ export function createPolicyActivities({
   slack?: boolean;
 }) {
   return {
-    async evaluateGrantRequest(
-      request: GrantRequest & { alreadyGrantedSeconds?: number },
-    ): Promise<PolicyOutcome> {
-      const decision = engine.evaluateRequest(request.requester, request.roleId, {
-        durationSeconds: request.durationSeconds,
-        reason: request.reason,
-        now: new Date(),
-        ...(request.ticket !== undefined ? { ticket: request.ticket } : {}),
-        ...(request.breakGlass !== undefined ? { breakGlass: request.breakGlass } : {}),
-        ...(request.alreadyGrantedSeconds !== undefined
-          ? { alreadyGrantedSeconds: request.alreadyGrantedSeconds }
-          : {}),
-      });
-      const role = engine.role(request.roleId);
+    async evaluateGrantRequest(input: PolicyInput): Promise<PolicyOutcome> {
+      let decision: PolicyOutcome['decision'];
+      try {
+        decision = engine.evaluateRequest(input.requester, input.roleId, {
+          durationSeconds: input.durationSeconds,
+          reason: input.reason,
+          now: new Date(),
+          ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
+          ...(input.breakGlass !== undefined ? { breakGlass: input.breakGlass } : {}),
+          ...(input.alreadyGrantedSeconds !== undefined
+            ? { alreadyGrantedSeconds: input.alreadyGrantedSeconds }
+            : {}),
+        });
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(
+          `the policy engine could not evaluate this request: ${(err as Error).message}`,
+          'policy_input_invalid',
+        );
+      }
+      const role = engine.role(input.roleId);
       if (!role) return { decision };
       return {
         decision,
@@ -36,6 +44,7 @@ export function createPolicyActivities({
           maxDurationSeconds: role.maxDurationSeconds,
           maxTotalDurationSeconds: role.maxTotalDurationSeconds,
           roleMaxSessionSeconds: role.roleMaxSessionSeconds,
+          reviewerGroups: [...role.reviewerGroups],
           ...(role.slackChannel ? { slackChannel: role.slackChannel } : {}),
         },
       };

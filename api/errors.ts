@@ -1,4 +1,4 @@
-import type { GrantRejection } from '../common/grant-messages.js';
+import type { GrantCommandCode } from '../platform/grant-client.js';
 
 /** Stable error codes of the API and the HTTP status each maps to. */
 export const errorStatus = {
@@ -24,11 +24,33 @@ export const errorStatus = {
   extension_exceeds_cap: 409,
   idempotency_conflict: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
+  rate_limited: 429,
   federation_failed: 502,
+  // Retryable: the answer says to come back (Retry-After).
   not_ready: 503,
+  worker_unavailable: 503,
+  grant_busy: 503,
+  aws_unavailable: 503,
+  assertion_expired: 503,
+  // A front door and the workers disagree on keys: an operator's problem, never the caller's input.
+  assertion_missing: 500,
+  assertion_invalid: 500,
+  assertion_unknown_key: 500,
+  assertion_mismatch: 500,
   internal: 500,
-} as const satisfies Record<string, number> & Record<GrantRejection, number>;
+} as const satisfies Record<string, number> & Record<Exclude<GrantCommandCode, 'grant_not_found'>, number>;
+
+/** Codes a client should retry (same Idempotency-Key), after `Retry-After` seconds. */
+export const retryAfterSeconds: Partial<Record<ErrorCode, number>> = {
+  not_ready: 5,
+  worker_unavailable: 5,
+  grant_busy: 2,
+  aws_unavailable: 5,
+  assertion_expired: 1,
+  rate_limited: 60,
+};
 
 export type ErrorCode = keyof typeof errorStatus;
 
@@ -43,13 +65,6 @@ export class ApiError extends Error {
 
   get status(): number {
     return errorStatus[this.code];
-  }
-
-  /** A decision the grant workflow refused; an unknown grant is a 404 like any other. */
-  static fromRejection(code: GrantRejection | 'grant_not_found', message: string): ApiError {
-    return code === 'grant_not_found'
-      ? new ApiError('not_found', 'no such grant')
-      : new ApiError(code, message);
   }
 }
 

@@ -1,25 +1,35 @@
-// What the routes do with grants: start, find, list and decide, with visibility and policy checked
-// here once for every route. Talks to Temporal only through the client and the shared messages.
-import { createHash, randomUUID } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+// What the front doors (HTTP routes, the console, Slack) do with grants. Reads come from the grants
+// read model, never from Temporal; every decision is evaluated with Cedar here, signed, and sent to
+// the grant workflow, whose validators have the last word. Visibility is decided here once.
+import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
-import { consoleSignInUrl } from '../activities/aws.js';
-import type { GrantRequest, GrantSummary, GrantView, IssuedCredentials, Principal } from '../common/grant.js';
-import { executeGrantUpdate, GrantRejectedError } from '../common/grant-client.js';
+import type { FrontDoor } from '../common/assertion.js';
+import {
+  GRANT_ID,
+  type GrantStatus,
+  type GrantView,
+  type IssuedCredentials,
+  type Principal,
+} from '../common/grant.js';
 import {
   approveUpdate,
   cancelUpdate,
   denyUpdate,
   extendUpdate,
-  grantViewQuery,
-  grantWorkflowType,
   issueCredentialsUpdate,
   type ReviewTarget,
   revokeUpdate,
 } from '../common/grant-messages.js';
-import { JitExpiresAt, JitRequester, JitRole, JitStatus } from '../common/search-attributes.js';
+import { samePerson } from '../common/identity.js';
+import { consoleSignInUrl } from '../integrations/aws.js';
+import {
+  type Command,
+  type GrantClient,
+  GrantCommandError,
+  GrantStartPendingError,
+} from '../platform/grant-client.js';
 import type { PolicyEngine } from '../policies/engine.js';
+import { type AuditStore, decodeCursor, type GrantPage } from '../store/index.js';
 import { ApiError } from './errors.js';
 
 export interface StartRequestInput {
@@ -29,8 +39,6 @@ export interface StartRequestInput {
   ticket?: string;
 }
 
-// Grant ids are `grant-` + 26 Crockford base32 characters (a ULID, or a digest for idempotent starts).
-export const GRANT_ID = /^grant-[0-9A-HJKMNP-TV-Z]{26}$/;
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** A grant id fixed by (caller, Idempotency-Key): a retried start finds the same workflow. */
@@ -41,40 +49,65 @@ function idempotentGrantId(sub: string, key: string): string {
   return `grant-${id}`;
 }
 
-const bodyDigest = (input: StartRequestInput) =>
+const requestDigest = (input: StartRequestInput) =>
   createHash('sha256')
     .update(JSON.stringify([input.role, input.durationSeconds, input.reason, input.ticket ?? null]))
     .digest('hex');
 
-/**
- * The workflow refuses a reviewer with the requester's sub; this also refuses one with the
- * requester's email, in case a directory (Slack) and the IdP's tokens disagree on the sub.
- */
-function refuseSelfReview(principal: Principal, view: GrantView): void {
-  const sameEmail =
-    principal.email !== undefined && view.requester.email?.toLowerCase() === principal.email.toLowerCase();
-  if (view.requester.sub === principal.sub || sameEmail)
-    throw new ApiError('self_approval', 'you cannot review your own request');
+/** A decision's options: retries of one decision carry one update id; the door that took it. */
+export interface DecisionOptions {
+  updateId?: string;
+  door?: FrontDoor;
+}
+
+export interface ListRequest {
+  status?: GrantStatus[];
+  role?: string;
+  requester?: string;
+  /** Only what waits for the caller's review. */
+  awaitingMyReview?: boolean;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
 }
 
 export class GrantService {
   constructor(
     private readonly deps: {
-      client: Client;
+      grants: GrantClient;
+      store: Pick<AuditStore, 'grants'>;
       engine: PolicyEngine;
-      taskQueue: string;
       console: { federationEndpoint: string; destination: string };
     },
   ) {}
 
-  /** Refuses up front what policy refuses, so a bad request starts nothing; the workflow re-checks. */
+  /**
+   * Starts a grant and answers with its first decision. Policy refusing is a 403 before anything
+   * starts; the workflow re-checks. `created` is false for a retry that found its earlier grant.
+   */
   async start(
     principal: Principal,
     input: StartRequestInput,
-    idempotencyKey?: string,
-  ): Promise<{ view: GrantView; created: boolean }> {
-    const { engine, client, taskQueue } = this.deps;
+    opts: { idempotencyKey?: string; door?: FrontDoor } = {},
+  ): Promise<{ view: GrantView; created: boolean; pending?: boolean }> {
+    const { engine, store, grants } = this.deps;
     if (!engine.role(input.role)) throw new ApiError('unknown_role', `no role ${JSON.stringify(input.role)}`);
+    const digest = requestDigest(input);
+    const grantId = opts.idempotencyKey
+      ? idempotentGrantId(principal.sub, opts.idempotencyKey)
+      : `grant-${ulid()}`;
+    if (opts.idempotencyKey) {
+      const earlier = await store.grants.getWithDigest(grantId);
+      if (earlier) {
+        if (earlier.requestDigest !== digest)
+          throw new ApiError(
+            'idempotency_conflict',
+            'this Idempotency-Key was used with a different request',
+          );
+        return { view: earlier.view, created: false };
+      }
+    }
     const decision = engine.evaluateRequest(principal, input.role, {
       durationSeconds: input.durationSeconds,
       reason: input.reason,
@@ -86,65 +119,37 @@ export class GrantService {
         'policy_denied',
         decision.reasons.join('; ') || 'policy does not allow this request',
       );
-
-    const grantId = idempotencyKey ? idempotentGrantId(principal.sub, idempotencyKey) : `grant-${ulid()}`;
-    const digest = bodyDigest(input);
-    const request: GrantRequest = {
+    const request = {
       grantId,
-      requester: principal,
       roleId: input.role,
       durationSeconds: input.durationSeconds,
       reason: input.reason,
       ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
+      requestDigest: digest,
     };
     try {
-      const handle = await client.workflow.start(grantWorkflowType, {
-        taskQueue,
-        workflowId: grantId,
-        args: [request],
-        memo: { requestDigest: digest },
-        // An ended grant keeps its id: a late retry finds it instead of starting it again.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: JitStatus, value: 'pending' },
-          { key: JitRole, value: input.role },
-          { key: JitRequester, value: principal.sub },
-        ],
-      });
-      return { view: await this.settledView(handle), created: true };
+      const view = await grants.start(
+        principal,
+        { allowed: true, policyIds: decision.policyIds },
+        request,
+        opts.door,
+      );
+      return { view, created: true };
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const handle = client.workflow.getHandle(grantId);
-      const { memo } = await handle.describe();
-      if (memo?.requestDigest !== digest) {
-        throw new ApiError('idempotency_conflict', 'this Idempotency-Key was used with a different request');
+      if (err instanceof GrantStartPendingError) {
+        // Started, but the worker is slow: the caller gets the id now (202) and can follow it.
+        return { view: acceptedView(principal, request), created: true, pending: true };
       }
-      return { view: await handle.query(grantViewQuery), created: false };
-    }
-  }
-
-  /** The view once the policy decision is in, so the caller sees pending/active rather than a blank. */
-  private async settledView(handle: WorkflowHandle): Promise<GrantView> {
-    for (let attempt = 0; ; attempt++) {
-      const view = await handle.query(grantViewQuery);
-      if (view.status !== 'pending' || view.policyIds.length > 0 || attempt >= 50) return view;
-      await new Promise((r) => setTimeout(r, 20));
+      throw apiErrorOf(err);
     }
   }
 
   /** The grant if this principal may see it: its requester, an eligible reviewer, an auditor. Else 404. */
-  async get(principal: Principal, id: string): Promise<{ view: GrantView; handle: WorkflowHandle }> {
+  async get(principal: Principal, id: string): Promise<GrantView> {
     if (!GRANT_ID.test(id)) throw new ApiError('not_found', 'no such grant');
-    const handle = this.deps.client.workflow.getHandle(id);
-    let view: GrantView;
-    try {
-      view = await handle.query(grantViewQuery);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new ApiError('not_found', 'no such grant');
-      throw err;
-    }
-    if (!this.maySee(principal, view)) throw new ApiError('not_found', 'no such grant');
-    return { view, handle };
+    const view = await this.deps.store.grants.get(id);
+    if (!view || !this.maySee(principal, view)) throw new ApiError('not_found', 'no such grant');
+    return view;
   }
 
   private maySee(principal: Principal, view: GrantView): boolean {
@@ -157,107 +162,135 @@ export class GrantService {
   }
 
   /** Roles whose grants this principal reviews (eligible to approve someone else's request). */
-  private reviewedRoles(principal: Principal): string[] {
+  reviewedRoles(principal: Principal): string[] {
     const { engine } = this.deps;
+    if (principal.kind === 'workload') return [];
     return engine
       .roles()
       .filter((r) => engine.mayApprove(principal, r.id, '\u0000nobody').allowed)
       .map((r) => r.id);
   }
 
-  async list(
-    principal: Principal,
-    filter: { status?: string; role?: string; limit: number },
-  ): Promise<GrantSummary[]> {
-    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const clauses = [`WorkflowType = ${quote(grantWorkflowType)}`];
-    if (filter.status) clauses.push(`JitStatus = ${quote(filter.status)}`);
-    if (filter.role) clauses.push(`JitRole = ${quote(filter.role)}`);
-    if (!this.deps.engine.mayAudit(principal)) {
-      const reviewed = this.reviewedRoles(principal);
-      const mine = `JitRequester = ${quote(principal.sub)}`;
-      clauses.push(
-        reviewed.length > 0 ? `(${mine} OR JitRole IN (${reviewed.map(quote).join(', ')}))` : mine,
-      );
-    }
-    const out: GrantSummary[] = [];
-    for await (const wf of this.deps.client.workflow.list({ query: clauses.join(' AND ') })) {
-      const attrs = wf.typedSearchAttributes;
-      const expiresAt = attrs.get(JitExpiresAt);
-      out.push({
-        id: wf.workflowId,
-        status: attrs.get(JitStatus) ?? 'pending',
-        role: attrs.get(JitRole) ?? '',
-        requester: attrs.get(JitRequester) ?? '',
-        createdAt: wf.startTime.toISOString(),
-        ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
-      });
-      if (out.length >= filter.limit) break;
-    }
-    return out;
+  /** Own grants; reviewers also those of roles they review; auditors all. Newest first, paged. */
+  async list(principal: Principal, req: ListRequest): Promise<GrantPage> {
+    const cursor = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
+    if (req.cursor !== undefined && !cursor) throw new ApiError('invalid_argument', 'cursor is not valid');
+    const reviewedRoles = this.reviewedRoles(principal);
+    const page = await this.deps.store.grants.list(
+      {
+        ...(req.status ? { status: req.status } : {}),
+        ...(req.role !== undefined ? { roleId: req.role } : {}),
+        ...(req.requester !== undefined ? { requester: req.requester } : {}),
+        ...(req.from !== undefined ? { createdFrom: req.from } : {}),
+        ...(req.to !== undefined ? { createdTo: req.to } : {}),
+        ...(req.awaitingMyReview ? { awaitingReviewBy: { sub: principal.sub, roles: reviewedRoles } } : {}),
+        visibleTo: this.deps.engine.mayAudit(principal) ? 'all' : { sub: principal.sub, reviewedRoles },
+      },
+      req.limit,
+      cursor,
+    );
+    if (!req.awaitingMyReview) return page;
+    // The queue leaves out requests by the same person under another account (same email).
+    return { ...page, items: page.items.filter((item) => !samePerson(principal, item.requester)) };
+  }
+
+  /** The review verdict Cedar gives this principal on this grant. */
+  private reviewVerdict(principal: Principal, view: GrantView) {
+    const decision = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub, {
+      durationSeconds: view.duration,
+      reason: view.reason,
+      breakGlass: view.breakGlass,
+      ...(view.ticket ? { ticket: view.ticket } : {}),
+    });
+    return { allowed: decision.allowed, policyIds: decision.policyIds };
+  }
+
+  private send<Ret, Args extends object>(
+    update: Parameters<GrantClient['send']>[0],
+    command: Command<Args>,
+  ): Promise<Ret> {
+    return (this.deps.grants.send(update as never, command) as Promise<Ret>).catch((err: unknown) => {
+      throw apiErrorOf(err);
+    });
   }
 
   async approve(
     principal: Principal,
     id: string,
     comment: string | undefined,
-    updateId?: string,
-    target?: ReviewTarget,
+    opts: DecisionOptions & { target?: ReviewTarget } = {},
   ): Promise<GrantView> {
-    const { view, handle } = await this.get(principal, id);
-    refuseSelfReview(principal, view);
-    const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
-    return this.decide(() =>
-      executeGrantUpdate(
-        handle,
-        approveUpdate,
-        { by: principal, authorization, ...(comment ? { comment } : {}), ...(target ? { target } : {}) },
-        updateId,
-      ),
-    );
-  }
-
-  /** Throws what a decision by this principal would get (self-review, not eligible, decided); else the view. */
-  async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
-    const { view } = await this.get(principal, id);
-    refuseSelfReview(principal, view);
-    if (!this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub).allowed)
-      throw new ApiError('not_eligible', 'you are not an eligible reviewer for this role');
-    if (view.status !== 'pending') throw new ApiError('already_decided', `grant is ${view.status}`);
-    return view;
+    const view = await this.get(principal, id);
+    return this.send<GrantView, { comment?: string; target?: ReviewTarget }>(approveUpdate, {
+      grantId: id,
+      action: 'approve',
+      principal,
+      verdict: this.reviewVerdict(principal, view),
+      args: { ...(comment ? { comment } : {}), ...(opts.target ? { target: opts.target } : {}) },
+      ...commandOptions(opts),
+    });
   }
 
   async deny(
     principal: Principal,
     id: string,
     reason: string,
-    updateId?: string,
-    target?: ReviewTarget,
+    opts: DecisionOptions & { target?: ReviewTarget } = {},
   ): Promise<GrantView> {
-    const { view, handle } = await this.get(principal, id);
-    refuseSelfReview(principal, view);
-    const authorization = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub);
-    return this.decide(() =>
-      executeGrantUpdate(
-        handle,
-        denyUpdate,
-        { by: principal, reason, authorization, ...(target ? { target } : {}) },
-        updateId,
-      ),
-    );
+    const view = await this.get(principal, id);
+    return this.send<GrantView, { reason: string; target?: ReviewTarget }>(denyUpdate, {
+      grantId: id,
+      action: 'deny',
+      principal,
+      verdict: this.reviewVerdict(principal, view),
+      args: { reason, ...(opts.target ? { target: opts.target } : {}) },
+      ...commandOptions(opts),
+    });
   }
 
-  async cancel(principal: Principal, id: string, updateId?: string): Promise<GrantView> {
-    const { handle } = await this.get(principal, id);
-    return this.decide(() => executeGrantUpdate(handle, cancelUpdate, { by: principal }, updateId));
+  /**
+   * What a review by this principal would get, before asking them for a reason (Slack's deny
+   * modal): the same rules the workflow applies, from the read model.
+   */
+  async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
+    const view = await this.get(principal, id);
+    if (principal.kind === 'workload') throw new ApiError('not_eligible', 'workloads never review access');
+    if (samePerson(principal, view.requester))
+      throw new ApiError('self_approval', 'you cannot review your own request');
+    if (!this.reviewVerdict(principal, view).allowed)
+      throw new ApiError('not_eligible', 'you are not an eligible reviewer for this role');
+    if (view.status !== 'pending') throw new ApiError('already_decided', `grant is ${view.status}`);
+    return view;
   }
 
-  async revoke(principal: Principal, id: string, reason: string, updateId?: string): Promise<GrantView> {
-    const { view, handle } = await this.get(principal, id);
-    const authorization = this.deps.engine.mayRevoke(principal, view.role.id, view.requester.sub);
-    return this.decide(() =>
-      executeGrantUpdate(handle, revokeUpdate, { by: principal, reason, authorization }, updateId),
-    );
+  async cancel(principal: Principal, id: string, opts: DecisionOptions = {}): Promise<GrantView> {
+    await this.get(principal, id);
+    return this.send<GrantView, object>(cancelUpdate, {
+      grantId: id,
+      action: 'cancel',
+      principal,
+      verdict: { allowed: true, policyIds: [] },
+      args: {},
+      ...commandOptions(opts),
+    });
+  }
+
+  async revoke(
+    principal: Principal,
+    id: string,
+    reason: string,
+    opts: DecisionOptions = {},
+  ): Promise<GrantView> {
+    const view = await this.get(principal, id);
+    const decision = this.deps.engine.mayRevoke(principal, view.role.id, view.requester.sub);
+    return this.send<GrantView, { reason: string }>(revokeUpdate, {
+      grantId: id,
+      action: 'revoke',
+      principal,
+      verdict: { allowed: decision.allowed, policyIds: decision.policyIds },
+      args: { reason },
+      ...commandOptions(opts),
+    });
   }
 
   async extend(
@@ -265,24 +298,51 @@ export class GrantService {
     id: string,
     durationSeconds: number,
     reason: string,
-    updateId?: string,
+    opts: DecisionOptions = {},
   ): Promise<GrantView> {
-    const { handle } = await this.get(principal, id);
-    return this.decide(() =>
-      executeGrantUpdate(handle, extendUpdate, { by: principal, durationSeconds, reason }, updateId),
-    );
+    const view = await this.get(principal, id);
+    const decision = this.deps.engine.evaluateRequest(principal, view.role.id, {
+      durationSeconds,
+      reason,
+      now: new Date(),
+      alreadyGrantedSeconds: view.duration,
+      ...(view.ticket ? { ticket: view.ticket } : {}),
+    });
+    return this.send<GrantView, { durationSeconds: number; reason: string }>(extendUpdate, {
+      grantId: id,
+      action: 'extend',
+      principal,
+      // The workflow checks the cap first (naming it) and evaluates policy again, recorded.
+      verdict: { allowed: decision.allowed, policyIds: decision.policyIds },
+      args: { durationSeconds, reason },
+      ...commandOptions(opts),
+    });
   }
 
-  async credentials(principal: Principal, id: string, updateId?: string): Promise<IssuedCredentials> {
-    const { handle } = await this.get(principal, id);
-    return this.decide(() =>
-      executeGrantUpdate(handle, issueCredentialsUpdate, { by: principal }, updateId ?? randomUUID()),
-    );
+  /** One STS session per (caller, update id): a retry with the same key gets the same credentials. */
+  async credentials(
+    principal: Principal,
+    id: string,
+    opts: DecisionOptions = {},
+  ): Promise<IssuedCredentials> {
+    await this.get(principal, id);
+    return this.send<IssuedCredentials, object>(issueCredentialsUpdate, {
+      grantId: id,
+      action: 'issueCredentials',
+      principal,
+      verdict: { allowed: true, policyIds: [] },
+      args: {},
+      ...commandOptions(opts),
+    });
   }
 
   /** Fresh credentials for the grant, exchanged for a console sign-in URL valid until they expire. */
-  async console(principal: Principal, id: string): Promise<{ url: string; expiresAt: string }> {
-    const creds = await this.credentials(principal, id);
+  async console(
+    principal: Principal,
+    id: string,
+    opts: DecisionOptions = {},
+  ): Promise<{ url: string; expiresAt: string }> {
+    const creds = await this.credentials(principal, id, opts);
     const url = await consoleSignInUrl({
       federationEndpoint: this.deps.console.federationEndpoint,
       destination: this.deps.console.destination,
@@ -297,13 +357,38 @@ export class GrantService {
     });
     return { url, expiresAt: creds.Expiration };
   }
+}
 
-  private async decide<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof GrantRejectedError) throw ApiError.fromRejection(err.code, err.message);
-      throw err;
-    }
-  }
+const commandOptions = (opts: DecisionOptions) => ({
+  ...(opts.updateId ? { updateId: opts.updateId } : {}),
+  ...(opts.door ? { door: opts.door } : {}),
+});
+
+function apiErrorOf(err: unknown): unknown {
+  if (!(err instanceof GrantCommandError)) return err;
+  if (err.code === 'grant_not_found') return new ApiError('not_found', 'no such grant');
+  return new ApiError(err.code, err.message);
+}
+
+/** What a 202 for a start still waiting on its decision shows: the request as accepted. */
+function acceptedView(
+  principal: Principal,
+  request: { grantId: string; roleId: string; durationSeconds: number; reason: string; ticket?: string },
+): GrantView {
+  return {
+    id: request.grantId,
+    status: 'pending',
+    requester: { sub: principal.sub, ...(principal.email ? { email: principal.email } : {}) },
+    role: { id: request.roleId },
+    duration: request.durationSeconds,
+    reason: request.reason,
+    ...(request.ticket ? { ticket: request.ticket } : {}),
+    breakGlass: false,
+    approvals: [],
+    requiredApprovals: 0,
+    createdAt: new Date().toISOString(),
+    sessions: [],
+    policyIds: [],
+    timeline: [],
+  };
 }

@@ -1,12 +1,16 @@
 import { Client, Connection } from '@temporalio/client';
-import { openAuditStore } from '../activities/audit/store.js';
-import { DirectoryError, fileDirectory } from '../activities/directory.js';
-import { createSlackClient } from '../activities/slack/client.js';
-import { ConfigError, loadConfig } from '../common/config.js';
-import { brokerDataConverter } from '../common/data-converter.js';
-import { createLogger } from '../common/logger.js';
-import { temporalConnectionOptions } from '../common/temporal-connection.js';
+import { DirectoryError, fileDirectory } from '../integrations/directory.js';
+import { createSlackClient } from '../integrations/slack/client.js';
+import { AssertionSigner } from '../platform/assertion-signer.js';
+import { ConfigError, loadConfig, required } from '../platform/config.js';
+import { brokerDataConverter } from '../platform/data-converter.js';
+import { GrantClient } from '../platform/grant-client.js';
+import { announceSigningKey, checkPayloadKeys, KeyMismatchError } from '../platform/key-check.js';
+import { createLogger } from '../platform/logger.js';
+import type { EncryptionCodec } from '../platform/payload-codec.js';
+import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
+import { openAuditStore } from '../store/index.js';
 import { createAuthenticator } from './auth.js';
 import { GrantService } from './grant-service.js';
 import { buildServer } from './server.js';
@@ -23,6 +27,15 @@ async function main(): Promise<void> {
     dataConverter: brokerDataConverter(config.JIT_PAYLOAD_KEYS),
   });
   const store = await openAuditStore(config.DATABASE_URL);
+  const signingKey = required(config, 'JIT_ASSERTION_SIGNING_KEY');
+  const signer = new AssertionSigner(signingKey, 'api');
+  await checkPayloadKeys(
+    store.keys,
+    client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec,
+    config.JIT_PAYLOAD_KEYS,
+  );
+  await announceSigningKey(store.keys, signingKey);
+  const grantClient = new GrantClient({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, signer });
   const authenticator = createAuthenticator({
     issuer: config.OIDC_ISSUER,
     audience: config.OIDC_AUDIENCE,
@@ -48,12 +61,11 @@ async function main(): Promise<void> {
     logger: log,
     authenticator,
     engine,
-    client,
     store,
     grants: new GrantService({
-      client,
+      grants: grantClient,
+      store,
       engine,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
       console: {
         federationEndpoint: config.AWS_FEDERATION_ENDPOINT,
         destination: config.AWS_CONSOLE_DESTINATION,
@@ -63,6 +75,12 @@ async function main(): Promise<void> {
     readiness: [
       { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
       { name: 'audit store', check: () => store.ping() },
+      {
+        name: 'worker',
+        check: async () => {
+          if (!(await grantClient.workerPolls())) throw new Error('no worker polls the task queue');
+        },
+      },
     ],
   });
 
@@ -84,7 +102,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof PolicyLoadError || err instanceof DirectoryError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof PolicyLoadError ||
+    err instanceof DirectoryError ||
+    err instanceof KeyMismatchError
+  ) {
     process.stderr.write(`api: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'api failed');

@@ -1,13 +1,15 @@
 // Prometheus metrics: requests by route and status, grants by state, decision latency.
-import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { grantStatuses } from '../common/grant.js';
-import { grantWorkflowType } from '../common/grant-messages.js';
+import type { AuditStore } from '../store/index.js';
 
 const DECISION_ROUTE = /^\/v1\/requests\/:id\/(approve|deny|cancel|revoke|extend|credentials)$/;
 
-export function registerMetrics(app: FastifyInstance, { client }: { client: Client }): Registry {
+export function registerMetrics(
+  app: FastifyInstance,
+  { store }: { store: Pick<AuditStore, 'grants'> },
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -25,18 +27,12 @@ export function registerMetrics(app: FastifyInstance, { client }: { client: Clie
   });
   new Gauge({
     name: 'jit_grants',
-    help: 'Grants by state (Temporal visibility, counted at scrape time)',
+    help: 'Grants by state (the read model, counted at scrape time)',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      await Promise.all(
-        grantStatuses.map(async (status) => {
-          const { count } = await client.workflow.count(
-            `WorkflowType = '${grantWorkflowType}' AND JitStatus = '${status}'`,
-          );
-          this.set({ status }, count);
-        }),
-      );
+      const counts = await store.grants.countByStatus();
+      for (const status of grantStatuses) this.set({ status }, counts[status] ?? 0);
     },
   });
 

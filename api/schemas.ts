@@ -1,7 +1,8 @@
-// Request and response shapes of the HTTP API; validation and the OpenAPI document both come from here.
+// Request shapes of the HTTP API (responses are the wire shapes of common/grant.ts); validation and
+// the OpenAPI document both come from here. Every text a person types is checked at this edge.
 import { z } from 'zod';
+import { DurationError, parseDuration } from '../common/duration.js';
 import { grantStatuses } from '../common/grant.js';
-import { DurationError, parseDuration } from '../policies/duration.js';
 
 export const duration = z
   .union([z.string().max(32), z.number().int().positive()])
@@ -18,104 +19,74 @@ export const duration = z
   })
   .describe('"90m", "1h", ISO 8601 ("PT1H30M") or seconds');
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+// Control characters (terminal escapes, NUL, BEL), C1 controls and bidirectional overrides (text
+// that renders differently from what it says); newlines and tabs are fine in prose.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNSAFE_CHARACTERS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+/** Checks text people will read: well-formed Unicode, no control characters. */
+export const readable = <T extends z.ZodString>(schema: T) =>
+  schema
+    .refine((v) => v.isWellFormed(), 'must be valid Unicode (no unpaired surrogates)')
+    .refine((v) => !UNSAFE_CHARACTERS.test(v), 'must not contain control characters');
+
+const text = (max: number) => readable(z.string().trim().min(1).max(max));
+/** Identifiers: roles, subs, ticket ids. */
+export const roleId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[\w.-]+$/, 'letters, digits, dot, dash and underscore only');
+const subject = readable(z.string().min(1).max(256));
 
 export const createRequestBody = z.strictObject({
-  role: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[\w.-]+$/),
+  role: roleId,
   duration,
   reason: text(500),
-  ticket: z.string().trim().min(1).max(128).optional(),
+  ticket: readable(z.string().trim().min(1).max(128)).optional(),
 });
 
-export const grantIdParams = z.strictObject({ id: z.string().max(40) });
+export const grantIdParams = z.strictObject({ id: z.string().max(64) });
 // A POST without a body reaches validation as null.
-export const approveBody = z.strictObject({ comment: z.string().trim().max(500).optional() }).nullish();
+export const approveBody = z
+  .strictObject({ comment: readable(z.string().trim().max(500)).optional() })
+  .nullish();
 export const reasonBody = z.strictObject({ reason: text(500) });
 export const extendBody = z.strictObject({ duration, reason: text(500) });
 export const emptyBody = z.strictObject({}).nullish();
 
+const isoTime = z.iso.datetime({ offset: true });
+
 export const listQuery = z.strictObject({
-  status: z.enum(grantStatuses).optional(),
-  role: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
-
-const approval = z.object({
-  by: z.string(),
-  email: z.string().optional(),
-  at: z.string(),
-  comment: z.string().optional(),
-  policyIds: z.array(z.string()),
-});
-
-export const grantView = z.object({
-  id: z.string(),
-  status: z.enum(grantStatuses),
-  requester: z.object({ sub: z.string(), email: z.string().optional() }),
-  role: z.object({ id: z.string(), arn: z.string().optional() }),
-  duration: z.number(),
-  reason: z.string(),
-  ticket: z.string().optional(),
-  breakGlass: z.boolean(),
-  approvals: z.array(approval),
-  requiredApprovals: z.number(),
-  createdAt: z.string(),
-  activatedAt: z.string().optional(),
-  expiresAt: z.string().optional(),
-  endedAt: z.string().optional(),
-  endReason: z.string().optional(),
-  endedBy: z.string().optional(),
-  sessions: z.array(z.object({ accessKeyId: z.string(), sessionName: z.string(), expiresAt: z.string() })),
-  pendingExtension: z
-    .object({
-      durationSeconds: z.number(),
-      reason: z.string(),
-      requestedAt: z.string(),
-      requiredApprovals: z.number(),
-      approvals: z.array(approval),
-    })
+  /** One status or several, comma-separated. */
+  status: z
+    .string()
+    .max(100)
+    .transform((v) => v.split(','))
+    .pipe(z.array(z.enum(grantStatuses)))
     .optional(),
-  policyIds: z.array(z.string()),
-  timeline: z.array(
-    z.object({ at: z.string(), type: z.string(), by: z.string(), detail: z.string().optional() }),
-  ),
+  role: roleId.optional(),
+  requester: subject.optional(),
+  /** `me`: only what waits for the caller's review. */
+  review: z.literal('me').optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z
+    .string()
+    .max(512)
+    .regex(/^[\w-]+$/)
+    .optional(),
 });
 
-export const grantSummary = z.object({
-  id: z.string(),
-  status: z.string(),
-  role: z.string(),
-  requester: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string().optional(),
-});
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\w.:-]{1,128}$/, 'letters, digits and . : - _ only, at most 128')
+  .optional();
+export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKey });
 
-export const roleView = z.object({
-  id: z.string(),
-  description: z.string(),
-  arn: z.string(),
-  account: z.string(),
-  maxDurationSeconds: z.number(),
-  maxTotalDurationSeconds: z.number(),
-  approvalsRequired: z.number(),
-  autoApproveMaxSeconds: z.number(),
-  breakGlass: z.boolean(),
-  ticketPattern: z.string().optional(),
-});
-
-/** Exactly what the AWS CLI and SDKs read from a `credential_process`. */
-export const credentialProcessOutput = z.object({
-  Version: z.literal(1),
-  AccessKeyId: z.string(),
-  SecretAccessKey: z.string(),
-  SessionToken: z.string(),
-  Expiration: z.string(),
-});
-
-export const errorResponse = z.object({
-  error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
-});
+export const errorResponse = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }),
+  })
+  .describe('Every error: a stable code, a message for people and the request id');

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -8,16 +7,17 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
-import type { AuditStore } from '../activities/audit/store.js';
 import type { PolicyEngine } from '../policies/engine.js';
+import type { AuditStore } from '../store/index.js';
 import { type Authenticator, registerAuth } from './auth.js';
-import { ApiError, errorBody } from './errors.js';
+import { ApiError, errorBody, retryAfterSeconds } from './errors.js';
 import type { GrantService } from './grant-service.js';
 import { registerMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerRoleRoutes } from './routes/roles.js';
+import { errorResponse } from './schemas.js';
 import { registerSlackApp, type SlackAppDeps } from './slack/index.js';
 
 export interface ServerDeps {
@@ -26,7 +26,6 @@ export interface ServerDeps {
   engine: PolicyEngine;
   grants: GrantService;
   store: AuditStore;
-  client: Client;
   readiness: ReadinessCheck[];
   /** Reviewers' buttons at POST /slack/events; absent when Slack is off. */
   slack?: SlackAppDeps;
@@ -38,7 +37,9 @@ export async function buildServer(deps: ServerDeps) {
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    routerOptions: { maxParamLength: 100 },
+    routerOptions: { maxParamLength: 200 },
+    // On close: idle keep-alive connections go at once, in-flight requests finish (api/main.ts).
+    forceCloseConnections: 'idle',
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -47,13 +48,27 @@ export async function buildServer(deps: ServerDeps) {
     reply.header('x-request-id', req.id);
   });
 
+  // Every route documents every error it can answer, with the one error shape.
+  const errorStatuses = [400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503];
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { response?: Record<number, unknown>; hide?: boolean } | undefined;
+    if (!schema || schema.hide) return;
+    schema.response ??= {};
+    for (const status of errorStatuses) schema.response[status] ??= errorResponse;
+  });
+
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`, req.id));
   });
 
   // Never a stack trace on the wire: known errors keep their code, the rest become `internal`.
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof ApiError) return reply.code(err.status).send(errorBody(err.code, err.message, req.id));
+    if (err instanceof ApiError) {
+      const retry = retryAfterSeconds[err.code];
+      if (retry) reply.header('retry-after', String(retry));
+      if (err.status >= 500) req.log.error({ code: err.code, err: err.message }, 'request failed');
+      return reply.code(err.status).send(errorBody(err.code, err.message, req.id));
+    }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const problems = err.validation.map(
         (v) => `${v.instancePath || err.validationContext || 'request'}: ${v.message}`,
@@ -62,6 +77,9 @@ export async function buildServer(deps: ServerDeps) {
     }
     const { statusCode, code } = err as { statusCode?: unknown; code?: string };
     const status = typeof statusCode === 'number' ? statusCode : 500;
+    // A path parameter too long to be any id names nothing.
+    if (code === 'FST_ERR_MAX_PARAM_LENGTH')
+      return reply.code(404).send(errorBody('not_found', 'no such resource', req.id));
     if (status === 413)
       return reply.code(413).send(errorBody('payload_too_large', 'request body too large', req.id));
     if (status === 415) {
@@ -89,7 +107,7 @@ export async function buildServer(deps: ServerDeps) {
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   registerAuth(app, deps.authenticator);
-  registerMetrics(app, { client: deps.client });
+  registerMetrics(app, { store: deps.store });
   registerHealthRoutes(app, deps.readiness);
   registerRoleRoutes(app, deps);
   registerRequestRoutes(app, deps);

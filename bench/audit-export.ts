@@ -8,11 +8,11 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pg from 'pg';
-import { type AuditStore, bulkAppend, openAuditStore } from '../activities/audit/store.js';
 import type { AuditEventInput, AuditEventType } from '../common/audit-event.js';
 import { dataDir, repoRoot } from '../infra/paths.js';
 import { startPostgres } from '../infra/postgres.js';
 import { freePort } from '../infra/process.js';
+import { type AuditStore, bulkAppend, openAuditStore } from '../store/index.js';
 
 const { values: args } = parseArgs({
   options: {

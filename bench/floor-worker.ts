@@ -2,8 +2,8 @@
 // `tsx bench/floor-worker.ts <temporal address> <task queue>`; SIGTERM stops it.
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { brokerDataConverter } from '../common/data-converter.js';
-import { parsePayloadKeys } from '../common/payload-codec.js';
+import { brokerDataConverter } from '../platform/data-converter.js';
+import { parsePayloadKeys } from '../platform/payload-codec.js';
 
 const [address, taskQueue] = process.argv.slice(2);
 const keys = process.env.JIT_PAYLOAD_KEYS;

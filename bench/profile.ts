@@ -4,9 +4,9 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { brokerDataConverter } from '../common/data-converter.js';
-import { parsePayloadKeys } from '../common/payload-codec.js';
 import { deviceLogin } from '../infra/oidc/device-login.js';
+import { brokerDataConverter } from '../platform/data-converter.js';
+import { parsePayloadKeys } from '../platform/payload-codec.js';
 import { ApiClient } from './lib/http.js';
 import { type BenchStack, startBenchStack } from './lib/stack.js';
 import { latency } from './lib/stats.js';

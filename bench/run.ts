@@ -14,14 +14,15 @@ import { parseArgs } from 'node:util';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Client, Connection } from '@temporalio/client';
 import { ulid } from 'ulid';
-import { brokerDataConverter } from '../common/data-converter.js';
-import type { GrantRequest, Principal } from '../common/grant.js';
-import { grantWorkflowType } from '../common/grant-messages.js';
-import { parsePayloadKeys } from '../common/payload-codec.js';
+import type { Principal } from '../common/grant.js';
 import { toSourceIdentity } from '../common/sts-limits.js';
 import { devUsers } from '../infra/oidc/dev-users.js';
 import { deviceLogin } from '../infra/oidc/device-login.js';
 import { repoRoot } from '../infra/paths.js';
+import { AssertionSigner, parseSigningKey } from '../platform/assertion-signer.js';
+import { brokerDataConverter } from '../platform/data-converter.js';
+import { GrantClient } from '../platform/grant-client.js';
+import { parsePayloadKeys } from '../platform/payload-codec.js';
 import { finishUpdate } from './floor-workflow.js';
 import { AuditTail } from './lib/audit-tail.js';
 import { ApiClient, type OpenLoopResult, openLoop } from './lib/http.js';
@@ -453,20 +454,15 @@ async function manyGrants(opts: { stack: BenchStack; client: Client; tail: Audit
       // The worker is gone; check() reports it.
     }
   };
+  const grants = new GrantClient({
+    client,
+    taskQueue: stack.taskQueue,
+    signer: new AssertionSigner(parseSigningKey(stack.signingKey), 'api'),
+  });
   const start = async (durationSeconds: number) => {
     const grantId = `grant-${ulid()}`;
-    const request: GrantRequest = {
-      grantId,
-      requester,
-      roleId: 'prod-readonly',
-      durationSeconds,
-      reason: 'bench: figure 5',
-    };
-    await client.workflow.start(grantWorkflowType, {
-      taskQueue: stack.taskQueue,
-      workflowId: grantId,
-      args: [request],
-    });
+    const request = { grantId, roleId: 'prod-readonly', durationSeconds, reason: 'bench: figure 5' };
+    await grants.start(requester, { allowed: true, policyIds: ['bench'] }, request);
     return grantId;
   };
   const activated = (id: string) => {

@@ -1,10 +1,10 @@
 // The API's grant shapes (api/schemas.ts) as the CLI reads them, and how a person sees them.
 
 // Type-only: the CLI reads the API's JSON, which has exactly these shapes.
-import { endedStatuses as endedStatusList, type GrantSummary, type GrantView } from '../common/grant.js';
+import { endedStatuses as endedStatusList, type GrantListItem, type GrantView } from '../common/grant.js';
 import { formatDuration, out, paint, relativeTime, status, table } from './output.js';
 
-export type { Approval, GrantSummary, GrantView } from '../common/grant.js';
+export type { Approval, GrantListItem, GrantView } from '../common/grant.js';
 
 export const endedStatuses = new Set<string>(endedStatusList);
 
@@ -58,7 +58,7 @@ export function printGrant(view: GrantView): void {
   }
 }
 
-export function printGrantList(grants: GrantSummary[]): void {
+export function printGrantList(grants: GrantListItem[]): void {
   if (grants.length === 0) {
     out('no grants');
     return;
@@ -67,9 +67,9 @@ export function printGrantList(grants: GrantSummary[]): void {
     ['ID', 'ROLE', 'STATUS', 'REQUESTER', 'CREATED', 'EXPIRES'],
     grants.map((g) => [
       g.id,
-      g.role,
+      g.role.id,
       status(g.status),
-      g.requester,
+      g.requester.email ?? g.requester.sub,
       relativeTime(g.createdAt),
       g.expiresAt ? relativeTime(g.expiresAt) : '-',
     ]),

@@ -1,5 +1,6 @@
-// The audit trail's event contract, shared by the grant workflow (which emits), the audit
-// activity (the only writer) and the export/verify readers.
+// The audit trail's event contract, shared by the workflows (which emit), the audit activity (the
+// only writer), the grants read model (a projection of these events) and the export readers.
+import type { EndedStatus } from './grant.js';
 
 export const auditEventTypes = [
   'grant.requested',
@@ -22,7 +23,7 @@ export const auditEventTypes = [
 
 export type AuditEventType = (typeof auditEventTypes)[number];
 
-/** One event as the workflow hands it to the audit activity. Never carries secrets. */
+/** One event as a workflow hands it to the audit activity. Never carries secrets. */
 export interface AuditEventInput {
   /** `<workflow id>:<sequence in that workflow>`: retries of the activity write it once. */
   eventId: string;
@@ -31,12 +32,98 @@ export interface AuditEventInput {
   /** The grant (workflow id `grant-<ULID>`), or the ledger workflow id for ledger events. */
   grantId: string;
   type: AuditEventType;
-  /** OIDC `sub` of the person who acted, or `system`. */
+  /** OIDC `sub` of the person or workload who acted, or `system`. */
   actor: string;
   actorEmail?: string;
   roleId: string;
   /** The grant requester's `sub` (empty for ledger events). */
   requester: string;
-  /** Type-specific detail: reason, ticket, approvals, session name, AccessKeyId, expiry, ledger entry. */
+  /** Type-specific detail (`GrantEventData` below for grant events). */
   data: Record<string, unknown>;
 }
+
+/** Who acted, as the audit trail marks it. */
+export type ActorKind = 'person' | 'workload' | 'system';
+
+/**
+ * The data of each grant event as the current workflow writes it. Older grants wrote fewer fields;
+ * readers (common/grant-projection.ts, the exports) treat every field as possibly absent.
+ */
+export interface GrantEventData {
+  'grant.requested': {
+    reason: string;
+    ticket?: string;
+    durationSeconds: number;
+    role?: { arn: string; account: string };
+    allowed: boolean;
+    autoApproved: boolean;
+    breakGlass: boolean;
+    requiredApprovals: number;
+    policyIds: string[];
+    reasons: string[];
+    actorKind?: ActorKind;
+    /** Front door that signed the start, and the digest an Idempotency-Key retry must match. */
+    door?: string;
+    requestDigest?: string;
+  };
+  'grant.approval_recorded': {
+    approvals: number;
+    of: number;
+    comment?: string;
+    policyIds?: string[];
+    extension?: boolean;
+    door?: string;
+  };
+  'grant.activated': {
+    expiresAt: string;
+    approvers: string[];
+    breakGlass: boolean;
+    postHocReview?: boolean;
+  };
+  'grant.credentials_issued': {
+    sessionName: string;
+    accessKeyId: string;
+    sourceIdentity: string;
+    expiresAt: string;
+    assumedRoleArn: string;
+    /** `<RoleId>:<session name>`, what the revocation ledger denies. Not secret. */
+    assumedRoleId?: string;
+    /** The Update whose result carried these credentials (one issuance per caller key). */
+    updateId?: string;
+  };
+  'grant.extension_requested': {
+    durationSeconds: number;
+    reason: string;
+    policyIds: string[];
+    autoApproved: boolean;
+    requiredApprovals?: number;
+  };
+  'grant.extension_denied': { reason: string };
+  'grant.extension_timed_out': { durationSeconds?: number };
+  'grant.extended': { durationSeconds: number; expiresAt: string; approvals: string[] };
+  'grant.denied': EndData;
+  'grant.cancelled': EndData;
+  'grant.timed_out': EndData;
+  'grant.expired': EndData;
+  'grant.revoked': EndData;
+  'grant.failed': EndData;
+}
+
+export interface EndData {
+  reason?: string;
+  /** Session names handed to the role's revocation ledger because they outlive the grant. */
+  sessionsDenied?: string[];
+  /** Set when the reconciler, not the grant's workflow, recorded the end. */
+  reconciled?: boolean;
+}
+
+export type GrantEventType = keyof GrantEventData;
+
+export const endEventType: Record<EndedStatus, GrantEventType> = {
+  denied: 'grant.denied',
+  cancelled: 'grant.cancelled',
+  timed_out: 'grant.timed_out',
+  expired: 'grant.expired',
+  revoked: 'grant.revoked',
+  failed: 'grant.failed',
+};

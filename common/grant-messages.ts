@@ -1,9 +1,28 @@
-// Message definitions of the grant and revocation-ledger workflows: the one module the API, the
-// CLI's server side and the workflows share, so no caller imports workflow code.
+// Message definitions of the grant and revocation-ledger workflows: the one module front doors,
+// activities and workflows share, so no caller imports workflow code. Every command that can change
+// a grant carries `assertion`, a front door's signature over it (common/assertion.ts).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Authorization, GrantView, IssuedCredentials, LedgerEntry, Principal } from './grant.js';
+import type { GrantView, IssuedCredentials, LedgerEntry } from './grant.js';
 
-export const grantViewQuery = defineQuery<GrantView>('grantView');
+/** What a front door asks for; the requester is the principal of the start's assertion. */
+export interface GrantRequestFields {
+  grantId: string;
+  roleId: string;
+  durationSeconds: number;
+  reason: string;
+  ticket?: string;
+  breakGlass?: boolean;
+  /** Digest of the caller's request body: a retry under the same Idempotency-Key must match it. */
+  requestDigest?: string;
+}
+
+/** The input of a grant workflow (its id is `request.grantId`). */
+export interface GrantStart {
+  v: 2;
+  request: GrantRequestFields;
+  /** Signed for action `request`, update id `start`, over `{ v, request }`. */
+  assertion: string;
+}
 
 /**
  * What a review decides: the request, or a pending extension of the active grant. Absent means
@@ -11,35 +30,38 @@ export const grantViewQuery = defineQuery<GrantView>('grantView');
  * arrives after the request was decided cannot approve an extension its reviewer never saw.
  */
 export type ReviewTarget = 'request' | 'extension';
+
 export interface ApproveArgs {
-  by: Principal;
+  assertion: string;
   comment?: string;
-  authorization: Authorization;
   target?: ReviewTarget;
 }
 export interface DenyArgs {
-  by: Principal;
+  assertion: string;
   reason: string;
-  authorization: Authorization;
   target?: ReviewTarget;
 }
 export interface CancelArgs {
-  by: Principal;
+  assertion: string;
 }
 export interface RevokeArgs {
-  by: Principal;
+  assertion: string;
   reason: string;
-  authorization: Authorization;
 }
 export interface ExtendArgs {
-  by: Principal;
+  assertion: string;
   durationSeconds: number;
   reason: string;
 }
 export interface IssueCredentialsArgs {
-  by: Principal;
+  assertion: string;
+}
+/** Sent with the start (update-with-start); answers once the policy decision is recorded. */
+export interface AwaitDecisionArgs {
+  requestDigest?: string;
 }
 
+export const awaitDecisionUpdate = defineUpdate<GrantView, [AwaitDecisionArgs]>('awaitDecision');
 export const approveUpdate = defineUpdate<GrantView, [ApproveArgs]>('approve');
 export const denyUpdate = defineUpdate<GrantView, [DenyArgs]>('deny');
 export const cancelUpdate = defineUpdate<GrantView, [CancelArgs]>('cancel');
@@ -49,7 +71,10 @@ export const issueCredentialsUpdate = defineUpdate<IssuedCredentials, [IssueCred
   'issueCredentials',
 );
 
-/** Rejection codes of the update validators; the API maps each to an HTTP status. */
+/** For operators debugging a grant in the Temporal UI; no read path of the broker uses it. */
+export const grantViewQuery = defineQuery<GrantView>('grantView');
+
+/** Rejection codes of the update validators and handlers; the API maps each to an HTTP status. */
 export const grantRejections = [
   'self_approval',
   'not_eligible',
@@ -61,6 +86,13 @@ export const grantRejections = [
   'extension_exceeds_cap',
   'extension_pending',
   'invalid_argument',
+  'idempotency_conflict',
+  'aws_unavailable',
+  'assertion_missing',
+  'assertion_invalid',
+  'assertion_unknown_key',
+  'assertion_expired',
+  'assertion_mismatch',
 ] as const;
 export type GrantRejection = (typeof grantRejections)[number];
 

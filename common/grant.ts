@@ -1,7 +1,6 @@
-// The grant's shapes as the API, the CLI and the workflows see them (DESIGN.md "The grant view").
-import type { Principal, RequestDecision } from '../policies/types.js';
-
-export type { Principal } from '../policies/types.js';
+// The grant's wire shapes, defined once: zod schemas (validation, the OpenAPI document, the
+// console) with the TypeScript types inferred from them. Workflows import the types only.
+import { z } from 'zod';
 
 export const grantStatuses = [
   'pending',
@@ -14,7 +13,8 @@ export const grantStatuses = [
   'failed',
 ] as const;
 export type GrantStatus = (typeof grantStatuses)[number];
-export const endedStatuses: readonly GrantStatus[] = [
+export type EndedStatus = Exclude<GrantStatus, 'pending' | 'active'>;
+export const endedStatuses: readonly EndedStatus[] = [
   'denied',
   'cancelled',
   'timed_out',
@@ -23,18 +23,139 @@ export const endedStatuses: readonly GrantStatus[] = [
   'failed',
 ];
 
-/** What starts a grant workflow; the workflow id is `grantId`. */
-export interface GrantRequest {
-  grantId: string;
-  requester: Principal;
-  roleId: string;
-  durationSeconds: number;
-  reason: string;
-  ticket?: string;
-  breakGlass?: boolean;
-}
+// Grant ids are `grant-` + 26 Crockford base32 characters (a ULID, or a digest for idempotent starts).
+export const GRANT_ID = /^grant-[0-9A-HJKMNP-TV-Z]{26}$/;
+export const grantId = z.string().regex(GRANT_ID, 'must be a grant id like grant-01J...');
 
-/** The catalog role as the policy activity saw it, recorded so catalog edits never change a running grant. */
+/** People ask and review; workloads (pipelines, agents) ask, never review. */
+export const principalKinds = ['person', 'workload'] as const;
+export type PrincipalKind = (typeof principalKinds)[number];
+
+/** The caller as a front door authenticated it: `sub` is the stable key, groups from the token. */
+export const principal = z.object({
+  kind: z.enum(principalKinds).optional(),
+  sub: z.string(),
+  email: z.string().optional(),
+  groups: z.array(z.string()),
+});
+export type Principal = z.infer<typeof principal>;
+
+export const approval = z.object({
+  by: z.string(),
+  email: z.string().optional(),
+  at: z.string(),
+  comment: z.string().optional(),
+  policyIds: z.array(z.string()),
+});
+export type Approval = z.infer<typeof approval>;
+
+/** An STS session issued for the grant: what CloudTrail shows (AccessKeyId, SourceIdentity). */
+export const sessionView = z.object({
+  accessKeyId: z.string(),
+  sessionName: z.string(),
+  expiresAt: z.string(),
+  issuedAt: z.string().optional(),
+  sourceIdentity: z.string().optional(),
+});
+export type SessionView = z.infer<typeof sessionView>;
+
+export const timelineEntry = z.object({
+  at: z.string(),
+  type: z.string(),
+  by: z.string(),
+  detail: z.string().optional(),
+});
+export type TimelineEntry = z.infer<typeof timelineEntry>;
+
+export const pendingExtension = z.object({
+  durationSeconds: z.number(),
+  reason: z.string(),
+  requestedAt: z.string(),
+  requiredApprovals: z.number(),
+  approvals: z.array(approval),
+});
+export type PendingExtension = z.infer<typeof pendingExtension>;
+
+/** DESIGN.md "The grant view": what the API, the console, the CLI and Slack show. */
+export const grantView = z.object({
+  id: z.string(),
+  status: z.enum(grantStatuses),
+  requester: z.object({
+    sub: z.string(),
+    email: z.string().optional(),
+    kind: z.enum(principalKinds).optional(),
+  }),
+  role: z.object({ id: z.string(), arn: z.string().optional(), account: z.string().optional() }),
+  /** Granted seconds, extensions included. */
+  duration: z.number(),
+  reason: z.string(),
+  ticket: z.string().optional(),
+  breakGlass: z.boolean(),
+  approvals: z.array(approval),
+  requiredApprovals: z.number(),
+  createdAt: z.string(),
+  activatedAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  endReason: z.string().optional(),
+  endedBy: z.string().optional(),
+  sessions: z.array(sessionView),
+  pendingExtension: pendingExtension.optional(),
+  /** Extensions granted so far (`timeline` has who and when). */
+  extensions: z.number().optional(),
+  policyIds: z.array(z.string()),
+  timeline: z.array(timelineEntry),
+});
+export type GrantView = z.infer<typeof grantView>;
+
+/** A row of a grant list: the view without its sessions, policy ids and timeline. */
+export const grantListItem = grantView.omit({ sessions: true, policyIds: true, timeline: true });
+export type GrantListItem = z.infer<typeof grantListItem>;
+
+/** What a Slack message or DM shows about a grant. */
+export type GrantCard = Pick<
+  GrantView,
+  | 'id'
+  | 'status'
+  | 'requester'
+  | 'role'
+  | 'duration'
+  | 'reason'
+  | 'ticket'
+  | 'breakGlass'
+  | 'requiredApprovals'
+  | 'expiresAt'
+  | 'endedAt'
+  | 'endedBy'
+  | 'endReason'
+> & { approvals: Pick<Approval, 'by' | 'email'>[] };
+
+/** Exactly what the AWS CLI and SDKs read from a `credential_process` (Version 1). Secret. */
+export const credentialProcessOutput = z.object({
+  Version: z.literal(1),
+  AccessKeyId: z.string(),
+  SecretAccessKey: z.string(),
+  SessionToken: z.string(),
+  Expiration: z.string(),
+});
+export type IssuedCredentials = z.infer<typeof credentialProcessOutput>;
+
+/** A catalog role as a requester sees it (GET /v1/roles). */
+export const roleView = z.object({
+  id: z.string(),
+  description: z.string(),
+  arn: z.string(),
+  account: z.string(),
+  maxDurationSeconds: z.number(),
+  maxTotalDurationSeconds: z.number(),
+  approvalsRequired: z.number(),
+  autoApproveMaxSeconds: z.number(),
+  breakGlass: z.boolean(),
+  ticketPattern: z.string().optional(),
+});
+export type RoleView = z.infer<typeof roleView>;
+
+/** The catalog role as the policy step saw it, recorded so catalog edits never change a running grant. */
 export interface RoleSnapshot {
   id: string;
   arn: string;
@@ -42,36 +163,8 @@ export interface RoleSnapshot {
   maxDurationSeconds: number;
   maxTotalDurationSeconds: number;
   roleMaxSessionSeconds: number;
+  reviewerGroups: string[];
   slackChannel?: string;
-}
-
-export interface PolicyOutcome {
-  decision: RequestDecision;
-  /** Absent when the role is not in the catalog. */
-  role?: RoleSnapshot;
-  /**
-   * Present when the worker talks to Slack; recorded here so replay makes the same choice whatever
-   * the worker's configuration is today. `channel` is the role's approval channel, if it has one.
-   */
-  slack?: { channel?: string };
-}
-
-/** What a Slack message or DM shows about a grant: the view without sessions, timeline or policy ids. */
-export interface GrantCard {
-  id: string;
-  status: GrantStatus;
-  requester: { sub: string; email?: string };
-  role: { id: string; account?: string };
-  duration: number;
-  reason: string;
-  ticket?: string;
-  breakGlass: boolean;
-  approvals: { by: string; email?: string }[];
-  requiredApprovals: number;
-  expiresAt?: string;
-  endedAt?: string;
-  endedBy?: string;
-  endReason?: string;
 }
 
 /** The posted approval message, so later states edit it in place. */
@@ -83,95 +176,10 @@ export interface ApprovalMessageRef {
 /** The moments the requester hears about by DM. */
 export type RequesterNoticeKind = 'approved' | 'denied' | 'active' | 'expiring' | 'ended';
 
-/**
- * A caller's Cedar verdict on approve / deny / revoke. Update validators must be synchronous and
- * deterministic, so the API and the Slack handler evaluate policy and pass the verdict in; the
- * workflow enforces it, records its policy ids, and checks itself what it can (self-approval,
- * duplicates, state, requester-only actions).
- */
-export interface Authorization {
-  allowed: boolean;
-  policyIds: string[];
-}
-
-export interface Approval {
-  by: string;
-  email?: string;
-  at: string;
-  comment?: string;
-  policyIds: string[];
-}
-
-export interface SessionRecord {
-  accessKeyId: string;
-  sessionName: string;
-  expiresAt: string;
-  /** `<RoleId>:<session name>`, what a deny on `aws:userid` matches. */
-  assumedRoleId: string;
-  issuedAt: string;
-}
-
-export interface TimelineEntry {
-  at: string;
-  type: string;
-  by: string;
-  detail?: string;
-}
-
-export interface PendingExtension {
-  durationSeconds: number;
-  reason: string;
-  requestedAt: string;
-  requiredApprovals: number;
-  approvals: Approval[];
-}
-
-export interface GrantView {
-  id: string;
-  status: GrantStatus;
-  requester: { sub: string; email?: string };
-  role: { id: string; arn?: string };
-  /** Granted seconds, extensions included. */
-  duration: number;
-  reason: string;
-  ticket?: string;
-  breakGlass: boolean;
-  approvals: Approval[];
-  requiredApprovals: number;
-  createdAt: string;
-  activatedAt?: string;
-  expiresAt?: string;
-  endedAt?: string;
-  endReason?: string;
-  endedBy?: string;
-  sessions: Omit<SessionRecord, 'assumedRoleId' | 'issuedAt'>[];
-  pendingExtension?: PendingExtension;
-  policyIds: string[];
-  timeline: TimelineEntry[];
-}
-
-/** Credentials as `credential_process` expects them (Version 1); secret, so codec-encrypted in history. */
-export interface IssuedCredentials {
-  Version: 1;
-  AccessKeyId: string;
-  SecretAccessKey: string;
-  SessionToken: string;
-  Expiration: string;
-}
-
 /** One session the revocation ledger must deny until it expires. */
 export interface LedgerEntry {
   grantId: string;
+  /** `<RoleId>:<session name>`, what a deny on `aws:userid` matches. */
   assumedRoleId: string;
   expiresAt: string;
-}
-
-/** A row of the grant list, from Temporal visibility (no query per grant). */
-export interface GrantSummary {
-  id: string;
-  status: string;
-  role: string;
-  requester: string;
-  createdAt: string;
-  expiresAt?: string;
 }

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
 import { startApi, startOidcIssuer, startWorker } from './broker/processes.js';
+import { devAssertionKeys, devPayloadKeys } from './dev-keys.js';
 import { writeDevDirectory } from './oidc/dev-directory.js';
 import { dataDir, logsDir } from './paths.js';
-import { devPayloadKeys } from './payload-keys.js';
 import { PrerequisiteError, type RunningService } from './process.js';
 import { startTemporal } from './temporal/server.js';
 
@@ -65,6 +65,9 @@ async function main(): Promise<void> {
       API_PORT: String(ports.api),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       JIT_PAYLOAD_KEYS: devPayloadKeys(),
+      // Both processes get both here for simplicity; in production only front doors hold the signing key.
+      JIT_ASSERTION_SIGNING_KEY: devAssertionKeys().signingKey,
+      JIT_ASSERTION_VERIFY_KEYS: devAssertionKeys().verificationKey,
       DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
       JIT_DIRECTORY_FILE:
         process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),

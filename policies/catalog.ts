@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../common/duration.js';
 import { type LoadProblem, PolicyLoadError } from './load-error.js';
 import type { CatalogRole } from './types.js';
 

@@ -3,10 +3,10 @@
 // (decisions are recorded in Temporal history).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatDuration } from '../common/duration.js';
 import { Authorizer, type Context } from './authorizer.js';
 import { loadCatalog } from './catalog.js';
 import { loadCedarSources } from './cedar-files.js';
-import { formatDuration } from './duration.js';
 import { explainRefusal } from './explain.js';
 import type {
   ApproveDecision,

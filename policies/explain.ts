@@ -1,6 +1,6 @@
 // Human reasons for a refused request. Cedar only says which forbids matched (and nothing when no
 // permit did), so the engine restates the permit's conditions to say what was missing.
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../common/duration.js';
 import type { CatalogRole, Principal } from './types.js';
 
 /** What a matching forbid policy means, keyed by its @id; unknown ids fall back to the id itself. */

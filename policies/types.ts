@@ -1,12 +1,10 @@
+import type { Principal } from '../common/grant.js';
+
 // What the policy engine takes and returns. Every result is a plain JSON value: the grant workflow
 // records decisions in Temporal history, so they must survive a JSON round trip unchanged.
 
-/** The caller, from the OIDC token: `sub` is the stable key, groups come from the groups claim. */
-export interface Principal {
-  sub: string;
-  email?: string;
-  groups: string[];
-}
+export type { Principal } from '../common/grant.js';
+export type { RequestDecision } from '../common/policy-decision.js';
 
 /** One role of policies/catalog.yaml, durations resolved to seconds. */
 export interface CatalogRole {
@@ -41,21 +39,6 @@ export interface RequestContext {
   now: Date;
   /** For an extension: seconds the grant already has, so the role's total cap can be checked. */
   alreadyGrantedSeconds?: number;
-}
-
-export interface RequestDecision {
-  allowed: boolean;
-  autoApproved: boolean;
-  /** Allowed as break-glass: immediate, to be reviewed after the fact. */
-  breakGlass: boolean;
-  /** 0 when auto-approved. */
-  approvalsRequired: number;
-  reviewerGroups: string[];
-  approvalTimeoutSeconds: number;
-  /** `@id` of the Cedar policies that determined the decision. */
-  policyIds: string[];
-  /** Why not, for people; empty when allowed. */
-  reasons: string[];
 }
 
 /** What is known about the grant an approver or revoker acts on; feeds the Cedar context. */

@@ -2,8 +2,8 @@
 // cells that a spreadsheet would run as formulas come out neutralised.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { bulkAppend, openAuditStore } from '../activities/audit/store.js';
 import type { AuditEventInput } from '../common/audit-event.js';
+import { bulkAppend, openAuditStore } from '../store/index.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
 import { liveHeap } from './support/memory.js';

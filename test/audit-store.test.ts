@@ -9,14 +9,11 @@ import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import { canonicalJson, GENESIS_HASH } from '../activities/audit/chain.js';
-import { csvCell } from '../activities/audit/csv.js';
-import {
-  AuditEventConflictError,
-  InvalidAuditEventError,
-  SecretInAuditDataError,
-} from '../activities/audit/errors.js';
-import { createAuditActivities } from '../activities/audit/index.js';
+import { createAuditActivities } from '../activities/audit.js';
+import type { AuditEventInput, AuditEventType } from '../common/audit-event.js';
+import { canonicalJson, GENESIS_HASH } from '../store/chain.js';
+import { AuditEventConflictError, InvalidAuditEventError, SecretInAuditDataError } from '../store/errors.js';
+import { csvCell } from '../store/export.js';
 import {
   type AuditFilter,
   type AuditStore,
@@ -24,8 +21,7 @@ import {
   type ExportFormat,
   openAuditStore,
   rawConnectionForTests,
-} from '../activities/audit/store.js';
-import type { AuditEventInput, AuditEventType } from '../common/audit-event.js';
+} from '../store/index.js';
 import { liveHeap } from './support/memory.js';
 import { freshPostgresDatabase, hasTestDatabase } from './support/postgres.js';
 
@@ -631,7 +627,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
         // What the store cannot help (the database away) stays retryable.
         const broken = createAuditActivities({
-          store: { append: () => Promise.reject(new Error('connect ECONNREFUSED')) },
+          store: { appendBatch: () => Promise.reject(new Error('connect ECONNREFUSED')) },
         });
         await assert.rejects(
           broken.recordAuditEvent(base),

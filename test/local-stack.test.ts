@@ -3,9 +3,10 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection } from '@temporalio/worker';
 import { createAwsActivities } from '../activities/aws.js';
 import { DEV_ACCOUNT_ID } from '../infra/aws/seed.js';
+import { awsOperations } from '../integrations/aws.js';
 import { createBrokerWorker } from '../worker/worker.js';
 import { assumeRoleOnce } from './fixtures/assume-role-workflow.js';
 import {
@@ -14,12 +15,22 @@ import {
   stsWith,
   temporalClient,
   testDataConverter,
+  testVerifyKeys,
   uniqueTaskQueue,
   workerConnection,
 } from './support/stack.js';
 
 const fixtureWorkflows = fileURLToPath(new URL('./fixtures/assume-role-workflow.ts', import.meta.url));
 const roleArn = `arn:aws:iam::${DEV_ACCOUNT_ID}:role/jit-prod-readonly`;
+const quiet = () => {};
+const quietBundler = {
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  warn: quiet,
+  log: quiet,
+  error: console.error,
+};
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -45,9 +56,10 @@ test('a workflow on the dev server assumes a moto role through the AWS activity'
     connection,
     namespace: 'default',
     taskQueue,
-    activities: createAwsActivities({ sts, iam }),
+    activities: createAwsActivities({ aws: awsOperations({ sts, iam }), hasEnded: async () => false }),
     dataConverter: testDataConverter(),
-    workflowsPath: fixtureWorkflows,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: fixtureWorkflows, logger: quietBundler }),
+    assertionVerifyKeys: testVerifyKeys,
   });
   const creds = await worker.runUntil(
     client.workflow.execute(assumeRoleOnce, {

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DurationError, formatDuration, parseDuration } from '../policies/duration.js';
+import { DurationError, formatDuration, parseDuration } from '../common/duration.js';
 import { POLICIES_DIR, PolicyEngine, PolicyLoadError, type Principal } from '../policies/engine.js';
 
 const engine = PolicyEngine.load();

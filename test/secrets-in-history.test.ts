@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import proto from '@temporalio/proto';
-import { openAuditStore } from '../activities/audit/store.js';
+import { openAuditStore } from '../store/index.js';
 import { eventually } from './support/assertions.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
 

@@ -1,10 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { ConfigError, loadConfig } from '../common/config.js';
-import { brokerDataConverter } from '../common/data-converter.js';
-import { createLogger } from '../common/logger.js';
-import { temporalConnectionOptions } from '../common/temporal-connection.js';
+import { ConfigError, loadConfig, required } from '../platform/config.js';
+import { brokerDataConverter } from '../platform/data-converter.js';
+import { checkPayloadKeys, checkVerificationKeys, KeyMismatchError } from '../platform/key-check.js';
+import { createLogger } from '../platform/logger.js';
+import type { EncryptionCodec } from '../platform/payload-codec.js';
+import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
 import { bundleWorkflowsInChildProcess } from './bundle.js';
 import { createBrokerWorker } from './worker.js';
@@ -30,8 +32,16 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter,
   });
-  const { activities, close } = await createActivities({ config, engine, client });
+  const assertionVerifyKeys = required(config, 'JIT_ASSERTION_VERIFY_KEYS');
+  const { activities, aws, store, close } = await createActivities({ config, engine, client });
   try {
+    // Refuse to poll with keys that cannot read the others' payloads or verify their decisions.
+    await checkPayloadKeys(
+      store.keys,
+      dataConverter.payloadCodecs?.[0] as EncryptionCodec,
+      config.JIT_PAYLOAD_KEYS,
+    );
+    await checkVerificationKeys(store.keys, assertionVerifyKeys);
     const worker = await createBrokerWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -39,9 +49,10 @@ async function main(): Promise<void> {
       activities,
       dataConverter,
       workflowBundle: await bundleWorkflowsInChildProcess(),
+      assertionVerifyKeys,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     });
-    const identity = await activities.brokerIdentity();
+    const identity = await aws.brokerIdentity();
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');
     // Resolves after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
     await worker.run();
@@ -53,7 +64,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof PolicyLoadError) {
+  if (err instanceof ConfigError || err instanceof PolicyLoadError || err instanceof KeyMismatchError) {
     process.stderr.write(`worker: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'worker failed');

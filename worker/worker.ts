@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import { withAssertionKeys } from './workflow-bundle.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -11,9 +12,10 @@ export function createBrokerWorker(opts: {
   taskQueue: string;
   activities: object;
   dataConverter: DataConverter;
-  workflowsPath?: string;
-  /** A prebuilt bundle (tests build it once for many workers). */
-  workflowBundle?: { code: string };
+  /** The workflow bundle (prebuilt, or built at start by worker/bundle.ts). */
+  workflowBundle: { code: string };
+  /** `kid:base64,...`: public keys of the front doors whose signed assertions workflows accept. */
+  assertionVerifyKeys: string;
   /** Sticky cache size; the SDK's default grows with the heap limit (thousands of workflows here). */
   maxCachedWorkflows?: number;
 }): Promise<Worker> {
@@ -26,8 +28,6 @@ export function createBrokerWorker(opts: {
     // After a worker crash its sticky queue holds the next task until this passes; keep expiries on time.
     stickyQueueScheduleToStartTimeout: '3s',
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: opts.workflowsPath ?? workflowsPath }),
+    workflowBundle: withAssertionKeys(opts.workflowBundle, opts.assertionVerifyKeys),
   });
 }

@@ -1,2 +1,3 @@
-export { grantWorkflow } from './grant.js';
+// Every workflow the broker's worker runs (bundled for the sandbox from here).
+export { grantWorkflow } from './grant/lifecycle.js';
 export { revocationLedgerWorkflow } from './revocation-ledger.js';

@@ -4,19 +4,34 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { BrokerActivities, RevocationPolicyInput } from '../common/activities.js';
+import type { AuditEventInput } from '../common/audit-event.js';
 import type { LedgerEntry } from '../common/grant.js';
 import { coverSessionsSignal, type LedgerState, ledgerStateQuery } from '../common/grant-messages.js';
 import { roleNameFromArn } from '../common/revocation-policy.js';
 
-const { writeRevocationPolicy, recordAuditEvent } = proxyActivities<Activities>({
+const remote = proxyActivities<BrokerActivities>({
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
 });
+// From this release the IAM write and its audit row run as local activities: a revocation reaches
+// IAM without a round trip through the server. Older ledgers keep the activities they started with.
+const local = proxyLocalActivities<BrokerActivities>({
+  startToCloseTimeout: '20 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '30 seconds' },
+});
+const LOCAL_ACTIVITIES_PATCH = 'ledger-local-activities';
+const writeRevocationPolicy = (input: RevocationPolicyInput) =>
+  patched(LOCAL_ACTIVITIES_PATCH) ? local.writeRevocationPolicy(input) : remote.writeRevocationPolicy(input);
+const recordAuditEvent = (event: AuditEventInput) =>
+  patched(LOCAL_ACTIVITIES_PATCH) ? local.recordAuditEvents([event]) : remote.recordAuditEvent(event);
 
 /** Started by signal-with-start with only `roleArn`; the state is carried over by continue-as-new. */
 export interface LedgerInput extends Partial<LedgerState> {

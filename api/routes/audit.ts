@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AuditStore } from '../../activities/audit/store.js';
 import { auditEventTypes } from '../../common/audit-event.js';
 import type { PolicyEngine } from '../../policies/engine.js';
+import type { AuditStore } from '../../store/index.js';
 import { ApiError } from '../errors.js';
 
 const exportQuery = z.strictObject({

@@ -1,32 +1,28 @@
+// /v1/requests: start, read, list and decide grants. Reads come from the read model; decisions go
+// to the grant workflow through GrantService, signed. Retries with the same Idempotency-Key count once.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { credentialProcessOutput, grantListItem, grantView } from '../../common/grant.js';
 import type { GrantService } from '../grant-service.js';
 import {
   approveBody,
   createRequestBody,
-  credentialProcessOutput,
   emptyBody,
   extendBody,
   grantIdParams,
-  grantSummary,
-  grantView,
+  idempotencyHeaders,
   listQuery,
   reasonBody,
 } from '../schemas.js';
 
-/** Retries of a decision carry the same key, so the workflow counts them once. */
-const updateIdOf = (req: FastifyRequest) => {
+/** One update id per (caller, action, key): a retried decision attaches to the first one. */
+export const updateIdOf = (req: FastifyRequest, action: string) => {
   const key = req.headers['idempotency-key'];
-  return typeof key === 'string' && /^[\w.:-]{1,128}$/.test(key) ? `${req.principal.sub}:${key}` : undefined;
+  return typeof key === 'string' && /^[\w.:-]{1,128}$/.test(key)
+    ? { updateId: `${req.principal.sub}:${action}:${key}` }
+    : {};
 };
-
-const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[\w.:-]{1,128}$/)
-    .optional(),
-});
 
 export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants: GrantService }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -44,13 +40,16 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
     },
     async (req, reply) => {
       const { role, duration, reason, ticket } = req.body;
-      const { view, created } = await grants.start(
+      const key = req.headers['idempotency-key'];
+      const { view, created, pending } = await grants.start(
         req.principal,
         { role, durationSeconds: duration, reason, ...(ticket ? { ticket } : {}) },
-        req.headers['idempotency-key'],
+        { ...(key ? { idempotencyKey: key } : {}) },
       );
-      // 201: already active; 202: waiting for approval; 200: an earlier identical request.
-      return reply.code(created ? (view.status === 'pending' ? 202 : 201) : 200).send(view);
+      reply.header('location', `/v1/requests/${view.id}`);
+      // 201: active; 202: waiting (for approval, or for the broker); 200: an earlier identical request.
+      if (!created) return reply.code(200).send(view);
+      return reply.code(pending || view.status === 'pending' ? 202 : 201).send(view);
     },
   );
 
@@ -60,41 +59,70 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
       schema: {
         tags,
         querystring: listQuery,
-        response: { 200: z.object({ requests: z.array(grantSummary) }) },
+        response: {
+          200: z.object({ requests: z.array(grantListItem), nextCursor: z.string().optional() }),
+        },
       },
     },
-    async (req) => ({ requests: await grants.list(req.principal, req.query) }),
+    async (req) => {
+      const { status, role, requester, review, from, to, limit, cursor } = req.query;
+      const page = await grants.list(req.principal, {
+        ...(status ? { status } : {}),
+        ...(role ? { role } : {}),
+        ...(requester ? { requester } : {}),
+        ...(review === 'me' ? { awaitingMyReview: true } : {}),
+        ...(from ? { from: new Date(from).toISOString() } : {}),
+        ...(to ? { to: new Date(to).toISOString() } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit,
+      });
+      return { requests: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    },
   );
 
   r.get(
     '/v1/requests/:id',
     { schema: { tags, params: grantIdParams, response: { 200: grantView } } },
-    async (req) => (await grants.get(req.principal, req.params.id)).view,
+    async (req) => grants.get(req.principal, req.params.id),
   );
 
   const decision = { tags, params: grantIdParams, headers: idempotencyHeaders, response: { 200: grantView } };
   r.post('/v1/requests/:id/approve', { schema: { ...decision, body: approveBody } }, async (req) =>
-    grants.approve(req.principal, req.params.id, req.body?.comment, updateIdOf(req)),
+    grants.approve(req.principal, req.params.id, req.body?.comment, updateIdOf(req, 'approve')),
   );
   r.post('/v1/requests/:id/deny', { schema: { ...decision, body: reasonBody } }, async (req) =>
-    grants.deny(req.principal, req.params.id, req.body.reason, updateIdOf(req)),
+    grants.deny(req.principal, req.params.id, req.body.reason, updateIdOf(req, 'deny')),
   );
   r.post('/v1/requests/:id/cancel', { schema: { ...decision, body: emptyBody } }, async (req) =>
-    grants.cancel(req.principal, req.params.id, updateIdOf(req)),
+    grants.cancel(req.principal, req.params.id, updateIdOf(req, 'cancel')),
   );
   r.post('/v1/requests/:id/revoke', { schema: { ...decision, body: reasonBody } }, async (req) =>
-    grants.revoke(req.principal, req.params.id, req.body.reason, updateIdOf(req)),
+    grants.revoke(req.principal, req.params.id, req.body.reason, updateIdOf(req, 'revoke')),
   );
   r.post('/v1/requests/:id/extend', { schema: { ...decision, body: extendBody } }, async (req) =>
-    grants.extend(req.principal, req.params.id, req.body.duration, req.body.reason, updateIdOf(req)),
+    grants.extend(
+      req.principal,
+      req.params.id,
+      req.body.duration,
+      req.body.reason,
+      updateIdOf(req, 'extend'),
+    ),
   );
 
   r.post(
     '/v1/requests/:id/credentials',
-    { schema: { tags, params: grantIdParams, body: emptyBody, response: { 200: credentialProcessOutput } } },
+    {
+      schema: {
+        tags,
+        params: grantIdParams,
+        headers: idempotencyHeaders,
+        body: emptyBody,
+        response: { 200: credentialProcessOutput },
+      },
+    },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return grants.credentials(req.principal, req.params.id);
+      return grants.credentials(req.principal, req.params.id, updateIdOf(req, 'credentials'));
     },
   );
 
@@ -104,13 +132,14 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
       schema: {
         tags,
         params: grantIdParams,
+        headers: idempotencyHeaders,
         body: emptyBody,
         response: { 200: z.object({ url: z.string(), expiresAt: z.string() }) },
       },
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return grants.console(req.principal, req.params.id);
+      return grants.console(req.principal, req.params.id, updateIdOf(req, 'console'));
     },
   );
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { roleView } from '../../common/grant.js';
 import type { PolicyEngine } from '../../policies/engine.js';
-import { roleView } from '../schemas.js';
 
 /** GET /v1/roles: the roles the caller may request, with their limits. */
 export function registerRoleRoutes(app: FastifyInstance, { engine }: { engine: PolicyEngine }): void {

@@ -3,7 +3,7 @@
 import { App, type Logger, LogLevel } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Directory } from '../../activities/directory.js';
+import type { Directory } from '../../integrations/directory.js';
 import type { GrantService } from '../grant-service.js';
 import { registerSlackInteractions } from './interactions.js';
 import { SlackEventsReceiver } from './receiver.js';

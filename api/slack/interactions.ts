@@ -5,7 +5,8 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import type { Directory } from '../../activities/directory.js';
+import { GRANT_ID, type Principal } from '../../common/grant.js';
+import type { Directory } from '../../integrations/directory.js';
 import {
   APPROVE_ACTION,
   DENY_ACTION,
@@ -14,11 +15,10 @@ import {
   DENY_REASON_INPUT,
   DENY_REASON_MAX,
   denyModal,
-} from '../../activities/slack/blocks.js';
-import { openModal, postEphemeral, verifiedEmail } from '../../activities/slack/client.js';
-import type { Principal } from '../../common/grant.js';
+} from '../../integrations/slack/blocks.js';
+import { openModal, postEphemeral, verifiedEmail } from '../../integrations/slack/client.js';
 import { ApiError } from '../errors.js';
-import { GRANT_ID, type GrantService } from '../grant-service.js';
+import type { GrantService } from '../grant-service.js';
 
 export interface SlackInteractionDeps {
   grants: Pick<GrantService, 'approve' | 'deny' | 'assertMayReview'>;
@@ -130,7 +130,7 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
     if (!click) return log.warn('malformed Slack approve payload ignored');
     await asReviewer('approve', click.user, click.channel, async (who) => {
       const updateId = `slack:approve:${click.grantId}:${click.user}:${click.actionTs}`;
-      await grants.approve(who, click.grantId, undefined, updateId, 'request');
+      await grants.approve(who, click.grantId, undefined, { updateId, target: 'request', door: 'slack' });
       log.info({ grantId: click.grantId, by: who.sub }, 'approved from Slack');
     });
   });
@@ -168,7 +168,11 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
     }
     await asReviewer('deny', user.id, meta.channel, async (who) => {
       const updateId = `slack:deny:${meta.grantId}:${view.id}`;
-      await grants.deny(who, meta.grantId, reason.slice(0, DENY_REASON_MAX), updateId, 'request');
+      await grants.deny(who, meta.grantId, reason.slice(0, DENY_REASON_MAX), {
+        updateId,
+        target: 'request',
+        door: 'slack',
+      });
       log.info({ grantId: meta.grantId, by: who.sub }, 'denied from Slack');
     });
   });

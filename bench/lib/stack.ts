@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { generatePayloadKey } from '../../common/payload-codec.js';
 import { startMoto } from '../../infra/aws/moto.js';
 import { type DevCredentials, seedMoto } from '../../infra/aws/seed.js';
 import { startOidcIssuer } from '../../infra/broker/processes.js';
@@ -20,6 +19,8 @@ import {
   waitUntilReady,
 } from '../../infra/process.js';
 import { startTemporal } from '../../infra/temporal/server.js';
+import { generateSigningKey } from '../../platform/assertion-signer.js';
+import { generatePayloadKey } from '../../platform/payload-codec.js';
 
 const host = '127.0.0.1';
 
@@ -31,6 +32,8 @@ export interface BenchStack {
   taskQueue: string;
   floorTaskQueue: string;
   payloadKeys: string;
+  /** Figure 5 starts grants on Temporal directly, signed like a front door. */
+  signingKey: string;
   auditFile: string;
   broker: DevCredentials;
   workerPid: number;
@@ -114,6 +117,7 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
     const taskQueue = 'jit-bench';
     const floorTaskQueue = 'jit-bench-floor';
     const payloadKeys = generatePayloadKey('bench');
+    const assertionKeys = generateSigningKey('bench');
     const auditFile = join(scratch, 'audit.sqlite');
     const env: NodeJS.ProcessEnv = {
       NODE_ENV: 'development',
@@ -129,6 +133,8 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
       API_HOST: host,
       API_PORT: String(apiPort),
       JIT_PAYLOAD_KEYS: payloadKeys,
+      JIT_ASSERTION_SIGNING_KEY: assertionKeys.signingKey,
+      JIT_ASSERTION_VERIFY_KEYS: assertionKeys.verificationKey,
       DATABASE_URL: `sqlite:${auditFile}`,
     };
     // The worker first: it creates the audit store the API then opens.
@@ -172,6 +178,7 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
       taskQueue,
       floorTaskQueue,
       payloadKeys,
+      signingKey: assertionKeys.signingKey,
       auditFile,
       broker,
       workerPid,

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { type Command, type Context, flag, grantIdArg } from '../command.js';
 import { ApiRefusal, CliError, exitCodes } from '../errors.js';
-import type { GrantSummary } from '../grants.js';
+import type { GrantListItem } from '../grants.js';
 import { out, printJson } from '../output.js';
 import { accessToken, jwtClaims } from '../tokens.js';
 import { newestFirst } from './requests.js';
@@ -81,12 +81,13 @@ async function grantFor(ctx: Context): Promise<string> {
   if (hasId === (role !== undefined)) ctx.usage('give either a grant ID or --role ROLE');
   if (role === undefined) return grantIdArg(ctx);
   const me = String(jwtClaims(await accessToken(ctx.config)).sub);
-  const { requests } = await ctx.api.get<{ requests: GrantSummary[] }>('/v1/requests', {
+  // Credentials are only ever the caller's own, so the list asks for the caller's grants only.
+  const { requests } = await ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', {
     status: 'active',
     role,
+    requester: me,
   });
-  // Reviewers also see other people's grants; credentials are only ever the caller's own.
-  const grant = newestFirst(requests.filter((g) => g.requester === me))[0];
+  const grant = newestFirst(requests)[0];
   if (!grant) {
     throw new CliError(
       `no active grant for ${role}: run \`jit request ${role} --for 1h --reason "..." --wait\` first`,

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, type Context, flag, grantIdArg, requiredFlag } from '../command.js';
 import { ApiRefusal, CliError, exitCodes } from '../errors.js';
-import { type GrantSummary, type GrantView, printGrant, printGrantList, progress } from '../grants.js';
+import { type GrantListItem, type GrantView, printGrant, printGrantList, progress } from '../grants.js';
 import { formatDuration, note, out, printJson, table } from '../output.js';
 import { accessToken, jwtClaims } from '../tokens.js';
 
@@ -129,8 +129,8 @@ export const statusCommand: Command = {
     }
     // Reviewers also see the grants they review; status is about your own.
     const me = String(jwtClaims(await accessToken(ctx.config)).sub);
-    const { requests } = await ctx.api.get<{ requests: GrantSummary[] }>('/v1/requests');
-    const mine = newestFirst(requests.filter((g) => g.requester === me));
+    const { requests } = await ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', { requester: me });
+    const mine = newestFirst(requests);
     if (ctx.json) printJson({ requests: mine });
     else printGrantList(mine);
     return undefined;
@@ -147,7 +147,7 @@ export const list: Command = {
   --limit N    at most N grants (default 100)`,
   options: { status: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx) {
-    const body = await ctx.api.get<{ requests: GrantSummary[] }>('/v1/requests', {
+    const body = await ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', {
       status: flag(ctx, 'status'),
       role: flag(ctx, 'role'),
       limit: flag(ctx, 'limit'),
@@ -159,7 +159,7 @@ export const list: Command = {
   },
 };
 
-export const newestFirst = (grants: GrantSummary[]) =>
+export const newestFirst = (grants: GrantListItem[]) =>
   [...grants].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 
 /** A decision on a grant: POST /v1/requests/{id}/<action>, then where the grant stands. */

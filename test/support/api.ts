@@ -2,13 +2,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { openAuditStore } from '../../activities/audit/store.js';
-import { fileDirectory } from '../../activities/directory.js';
-import { createSlackClient } from '../../activities/slack/client.js';
 import { createAuthenticator } from '../../api/auth.js';
 import { GrantService } from '../../api/grant-service.js';
 import { buildServer } from '../../api/server.js';
 import { deviceLogin } from '../../infra/oidc/device-login.js';
+import { fileDirectory } from '../../integrations/directory.js';
+import { createSlackClient } from '../../integrations/slack/client.js';
+import { openAuditStore } from '../../store/index.js';
 import type { DevUserName, TestBroker } from './broker.js';
 import { testStack } from './stack.js';
 
@@ -64,15 +64,22 @@ export async function startTestApi(
     logger: pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
     authenticator,
     engine: broker.engine,
-    client: broker.client,
     store,
     grants: new GrantService({
-      client: broker.client,
+      grants: broker.grants,
+      store,
       engine: broker.engine,
-      taskQueue: broker.taskQueue,
       console: { federationEndpoint, destination: 'https://console.aws.amazon.com/' },
     }),
-    readiness: [{ name: 'audit store', check: () => store.ping() }],
+    readiness: [
+      { name: 'audit store', check: () => store.ping() },
+      {
+        name: 'worker',
+        check: async () => {
+          if (!(await broker.grants.workerPolls())) throw new Error('no worker polls the task queue');
+        },
+      },
+    ],
     ...(opts.slack
       ? {
           slack: {

@@ -11,29 +11,24 @@ import type { Worker } from '@temporalio/worker';
 import { ulid } from 'ulid';
 import { parse, stringify } from 'yaml';
 import { createActivities } from '../../activities/index.js';
-import type { GrantRequest, GrantView, IssuedCredentials, Principal } from '../../common/grant.js';
-import { executeGrantUpdate } from '../../common/grant-client.js';
-import {
-  approveUpdate,
-  cancelUpdate,
-  denyUpdate,
-  extendUpdate,
-  grantViewQuery,
-  issueCredentialsUpdate,
-  revokeUpdate,
-} from '../../common/grant-messages.js';
+import { GrantService } from '../../api/grant-service.js';
+import type { GrantView, IssuedCredentials, Principal } from '../../common/grant.js';
 import { ensureRole, sampleRoles } from '../../infra/aws/seed.js';
 import { devUsers } from '../../infra/oidc/dev-users.js';
 import { repoRoot } from '../../infra/paths.js';
+import { AssertionSigner, parseSigningKey } from '../../platform/assertion-signer.js';
+import { GrantClient } from '../../platform/grant-client.js';
 import { POLICIES_DIR, PolicyEngine } from '../../policies/engine.js';
+import { type AuditStore, openAuditStore } from '../../store/index.js';
 import { createBrokerWorker } from '../../worker/worker.js';
-import type { grantWorkflow } from '../../workflows/grant.js';
 import {
   adminIam,
   temporalClient,
   testDataConverter,
   testPayloadKeys,
+  testSigningKey,
   testStack,
+  testVerifyKeys,
   uniqueTaskQueue,
   workerConnection,
 } from './stack.js';
@@ -52,6 +47,12 @@ export type CatalogOverrides = Record<string, Record<string, unknown>>;
 export interface TestBroker {
   client: Client;
   taskQueue: string;
+  /** The broker's audit store (and grants read model). */
+  store: AuditStore;
+  /** The front door's service, signing with the tests' key: what the API routes call. */
+  service: GrantService;
+  /** The signed command sender under the service. */
+  grants: GrantClient;
   engine: PolicyEngine;
   policyDir: string;
   auditDatabaseUrl: string;
@@ -61,7 +62,8 @@ export interface TestBroker {
     user: DevUserName,
     roleId: string,
     opts: { durationSeconds: number; reason?: string; ticket?: string },
-  ): Promise<WorkflowHandle<typeof grantWorkflow>>;
+  ): Promise<WorkflowHandle>;
+  /** The grant as the read model shows it. */
   view(grant: WorkflowHandle): Promise<GrantView>;
   approve(grant: WorkflowHandle, user: DevUserName, comment?: string): Promise<GrantView>;
   deny(grant: WorkflowHandle, user: DevUserName, reason: string): Promise<GrantView>;
@@ -139,53 +141,54 @@ export async function startTestBroker(
     ...(opts.slack ? { SLACK_BOT_TOKEN: opts.slack.botToken, SLACK_API_URL: opts.slack.apiUrl } : {}),
   };
   let inProcess: { worker: Worker; running: Promise<void>; close(): Promise<void> } | undefined;
-
-  const authorize = (grant: GrantView, user: DevUserName) =>
-    engine.mayApprove(principal(user), grant.role.id, grant.requester.sub);
+  const store = await openAuditStore(auditDatabaseUrl);
+  const grants = new GrantClient({
+    client,
+    taskQueue,
+    signer: new AssertionSigner(parseSigningKey(testSigningKey), 'api'),
+  });
+  const service = new GrantService({
+    grants,
+    store,
+    engine,
+    console: {
+      federationEndpoint: 'http://127.0.0.1:9/federation',
+      destination: 'https://console.aws.amazon.com/',
+    },
+  });
+  const as = (user: DevUserName) => principal(user);
 
   const broker: TestBroker = {
     client,
     taskQueue,
+    store,
+    service,
+    grants,
     engine,
     policyDir,
     auditDatabaseUrl,
     roleArns,
 
     async request(user, roleId, { durationSeconds, reason = 'testing', ticket }) {
-      const grantId = `grant-${ulid()}`;
-      const request: GrantRequest = {
-        grantId,
-        requester: principal(user),
-        roleId,
-        durationSeconds,
-        reason,
-        ...(ticket ? { ticket } : {}),
-      };
-      return client.workflow.start<typeof grantWorkflow>('grantWorkflow', {
-        taskQueue,
-        workflowId: grantId,
-        args: [request],
-      });
+      const { view } = await service.start(
+        as(user),
+        { role: roleId, durationSeconds, reason, ...(ticket ? { ticket } : {}) },
+        { idempotencyKey: ulid() },
+      );
+      return client.workflow.getHandle(view.id);
     },
-    view: (grant) => grant.query(grantViewQuery),
-    async approve(grant, user, comment) {
-      const authorization = authorize(await broker.view(grant), user);
-      const args = { by: principal(user), authorization, ...(comment ? { comment } : {}) };
-      return executeGrantUpdate(grant, approveUpdate, args);
+    async view(grant) {
+      const view = await store.grants.get(grant.workflowId);
+      if (!view) throw new Error(`${grant.workflowId} is not in the read model`);
+      return view;
     },
-    async deny(grant, user, reason) {
-      const authorization = authorize(await broker.view(grant), user);
-      return executeGrantUpdate(grant, denyUpdate, { by: principal(user), reason, authorization });
-    },
-    cancel: (grant, user) => executeGrantUpdate(grant, cancelUpdate, { by: principal(user) }),
-    async revoke(grant, user, reason) {
-      const view = await broker.view(grant);
-      const authorization = engine.mayRevoke(principal(user), view.role.id, view.requester.sub);
-      return executeGrantUpdate(grant, revokeUpdate, { by: principal(user), reason, authorization });
-    },
+    approve: (grant, user, comment) => service.approve(as(user), grant.workflowId, comment),
+    deny: (grant, user, reason) => service.deny(as(user), grant.workflowId, reason),
+    cancel: (grant, user) => service.cancel(as(user), grant.workflowId),
+    revoke: (grant, user, reason) => service.revoke(as(user), grant.workflowId, reason),
     extend: (grant, user, durationSeconds, reason) =>
-      executeGrantUpdate(grant, extendUpdate, { by: principal(user), durationSeconds, reason }),
-    credentials: (grant, user) => executeGrantUpdate(grant, issueCredentialsUpdate, { by: principal(user) }),
+      service.extend(as(user), grant.workflowId, durationSeconds, reason),
+    credentials: (grant, user) => service.credentials(as(user), grant.workflowId),
 
     async startWorker() {
       if (inProcess) return;
@@ -201,6 +204,7 @@ export async function startTestBroker(
         activities,
         dataConverter: testDataConverter(),
         workflowBundle: await sharedWorkflowBundle(),
+        assertionVerifyKeys: testVerifyKeys,
       });
       const running = worker.run();
       inProcess = {
@@ -228,6 +232,7 @@ export async function startTestBroker(
           TEMPORAL_ADDRESS: stack.temporalAddress,
           JIT_POLICY_DIR: policyDir,
           JIT_PAYLOAD_KEYS: testPayloadKeys,
+          JIT_ASSERTION_VERIFY_KEYS: testVerifyKeys,
           AWS_ACCESS_KEY_ID: stack.broker.accessKeyId,
           AWS_SECRET_ACCESS_KEY: stack.broker.secretAccessKey,
           LOG_LEVEL: 'warn',
@@ -241,6 +246,7 @@ export async function startTestBroker(
       await broker.stopWorker();
       for (const child of children) child.kill('SIGKILL');
       await closeClient();
+      await store.close();
       rmSync(policyDir, { recursive: true, force: true });
       rmSync(scratch, { recursive: true, force: true });
     },
@@ -250,7 +256,7 @@ export async function startTestBroker(
 
 let bundle: Promise<{ code: string }> | undefined;
 /** Bundling the workflows takes seconds; one bundle serves every worker of a test file. */
-async function sharedWorkflowBundle(): Promise<{ code: string }> {
+export async function sharedWorkflowBundle(): Promise<{ code: string }> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { workflowsPath } = await import('../../worker/worker.js');
   bundle ??= bundleWorkflowCode({

@@ -4,9 +4,9 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { brokerDataConverter } from '../../common/data-converter.js';
-import { parsePayloadKeys } from '../../common/payload-codec.js';
 import type { DevCredentials } from '../../infra/aws/seed.js';
+import { brokerDataConverter } from '../../platform/data-converter.js';
+import { parsePayloadKeys } from '../../platform/payload-codec.js';
 
 // The SDK's INFO lines (worker state changes) would drown the test report.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -63,6 +63,13 @@ export const uniqueTaskQueue = (prefix: string) => `${prefix}-${randomUUID()}`;
  */
 export const testPayloadKeys = 'test-fixture:ZGV2LW9ubHktdGVzdC1maXh0dXJlLWtleS0zMmJ5dGU=';
 export const testDataConverter = () => brokerDataConverter(parsePayloadKeys(testPayloadKeys));
+
+/**
+ * The tests' assertion keys, fixed for the same reason (recorded histories carry signed commands).
+ * Front doors in tests sign with the first; workers verify with the second.
+ */
+export const testSigningKey = 'test-fixture:ZGV2LW9ubHktdGVzdC1hc3NlcnRpb24tc2lnbmluZy0=';
+export const testVerifyKeys = 'test-fixture:N8kIpSbMkV7OegUHvE7Ka0yLg4IxzT4ms0cX9Yu0Uyk=';
 
 /** A client with the broker's encrypting data converter. */
 export async function temporalClient(

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseVerificationKeys } from '../common/assertion.js';
+import { parseSigningKey } from './assertion-signer.js';
 import { parsePayloadKeys } from './payload-codec.js';
 
 /** A bad or missing setting; the message names every offending variable. */
@@ -71,6 +73,35 @@ const schema = z
           return z.NEVER;
         }
       }),
+    /**
+     * Front doors (API, queue consumer): `kid:base64(32-byte Ed25519 seed)`, the key that signs
+     * decisions. Workers must not have it. See README, "Keys".
+     */
+    JIT_ASSERTION_SIGNING_KEY: z
+      .string()
+      .min(1)
+      .transform((value, ctx) => {
+        try {
+          return parseSigningKey(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    /** Workers: `kid:base64(public key),...`, every front-door key whose assertions are accepted. */
+    JIT_ASSERTION_VERIFY_KEYS: z
+      .string()
+      .min(1)
+      .refine((value) => {
+        try {
+          parseVerificationKeys(value);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be kid:base64(32-byte public key), comma-separated')
+      .optional(),
   })
   .superRefine((cfg, ctx) => {
     // Half a Slack set-up would post messages nobody can click (or the reverse): refuse it.
@@ -95,6 +126,14 @@ const schema = z
   });
 
 export type Config = z.infer<typeof schema>;
+
+/** A setting one process needs and the shared schema leaves optional (e.g. the signing key). */
+export function required<K extends keyof Config>(config: Config, key: K): NonNullable<Config[K]> {
+  const value = config[key];
+  if (value === undefined || value === null)
+    throw new ConfigError(`invalid configuration:\n  ${String(key)}: is required (see README, "Keys")`);
+  return value as NonNullable<Config[K]>;
+}
 
 /** Reads and validates the environment once at start-up. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

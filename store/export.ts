@@ -1,10 +1,149 @@
-// One row per grant, folded from its events: what an auditor reads first. Grants are paged by
-// the position of their `grant.requested` event; each page loads only those grants' events,
-// so memory is bounded by the page, not the range.
-import type { Kysely } from 'kysely';
-import { csvRow } from './csv.js';
-import { type AuditFilter, checkFormat, type ExportFormat, isoBound, whereAttributes } from './filter.js';
-import type { AuditDatabase, AuditRow } from './schema.js';
+// The export filter, applied in SQL so only matching rows leave the database.
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { type AuditDatabase, type AuditRow, auditColumns } from './database.js';
+import { InvalidAuditFilterError } from './errors.js';
+
+export interface AuditFilter {
+  /** Inclusive, on occurred_at. */
+  from?: Date;
+  /** Exclusive, on occurred_at. */
+  to?: Date;
+  requester?: string;
+  roleId?: string;
+  grantId?: string;
+  /** Event types; absent or empty means every type. */
+  types?: string[];
+}
+
+export type ExportFormat = 'jsonl' | 'csv';
+
+// Stored timestamps are `toISOString()` text, so comparing text compares time.
+export function isoBound(date: Date | undefined, name: string): string | undefined {
+  if (date === undefined) return undefined;
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new InvalidAuditFilterError(`${name} is not a valid date`);
+  }
+  const iso = date.toISOString();
+  if (iso.length !== 24) throw new InvalidAuditFilterError(`${name} is out of range`);
+  return iso;
+}
+
+export function checkFormat(format: string): asserts format is ExportFormat {
+  if (format !== 'jsonl' && format !== 'csv') {
+    throw new InvalidAuditFilterError(`unknown export format ${JSON.stringify(format)}`);
+  }
+}
+
+type EventsQuery<O> = SelectQueryBuilder<AuditDatabase, 'audit_events', O>;
+
+/** Narrows a query on audit_events by everything in the filter except the time range. */
+export function whereAttributes<O>(query: EventsQuery<O>, filter: AuditFilter): EventsQuery<O> {
+  let q = query;
+  if (filter.requester !== undefined) q = q.where('requester', '=', filter.requester);
+  if (filter.roleId !== undefined) q = q.where('role_id', '=', filter.roleId);
+  if (filter.grantId !== undefined) q = q.where('grant_id', '=', filter.grantId);
+  if (filter.types && filter.types.length > 0) q = q.where('type', 'in', filter.types);
+  return q;
+}
+
+/** Narrows by every field of the filter. */
+export function whereFilter<O>(query: EventsQuery<O>, filter: AuditFilter): EventsQuery<O> {
+  let q = whereAttributes(query, filter);
+  const from = isoBound(filter.from, 'from');
+  const to = isoBound(filter.to, 'to');
+  if (from !== undefined) q = q.where('occurred_at', '>=', from);
+  if (to !== undefined) q = q.where('occurred_at', '<', to);
+  return q;
+}
+
+// ASCII triggers plus their full-width forms, which some spreadsheets also evaluate.
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export type CsvValue = string | number | null | undefined;
+
+export function csvCell(value: CsvValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return String(value);
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvRow(values: readonly CsvValue[]): string {
+  return `${values.map(csvCell).join(',')}\r\n`;
+}
+
+export const EXPORT_PAGE_SIZE = 1000;
+
+/** Matching rows in chain order, one page at a time. */
+export async function* eventPages(
+  db: Kysely<AuditDatabase>,
+  filter: AuditFilter,
+  pageSize = EXPORT_PAGE_SIZE,
+): AsyncGenerator<AuditRow[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await whereFilter(db.selectFrom('audit_events').selectAll(), filter)
+      .where('position', '>', after)
+      .orderBy('position')
+      .limit(pageSize)
+      .execute();
+    if (rows.length > 0) yield rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < pageSize) return;
+    after = last.position;
+  }
+}
+
+/**
+ * One JSON object per line, keys as in the event contract (`AuditEventInput`) plus the store's
+ * position, recordedAt, prevHash and hash: enough to recompute the chain from the export alone.
+ */
+export function jsonlLine(row: AuditRow): string {
+  return `${JSON.stringify({
+    position: row.position,
+    eventId: row.event_id,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at,
+    grantId: row.grant_id,
+    type: row.type,
+    actor: row.actor,
+    actorEmail: row.actor_email,
+    roleId: row.role_id,
+    requester: row.requester,
+    data: parseData(row.data),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  })}\n`;
+}
+
+/** A tampered row whose data no longer parses is exported as its text; verify names it. */
+function parseData(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function csvLine(row: AuditRow): string {
+  return csvRow(auditColumns.map((col) => row[col]));
+}
+
+export async function* exportEventText(
+  db: Kysely<AuditDatabase>,
+  filter: AuditFilter,
+  format: ExportFormat,
+): AsyncGenerator<string> {
+  checkFormat(format);
+  if (format === 'csv') yield csvRow(auditColumns);
+  const line = format === 'csv' ? csvLine : jsonlLine;
+  for await (const rows of eventPages(db, filter)) {
+    let chunk = '';
+    for (const row of rows) chunk += line(row);
+    yield chunk;
+  }
+}
 
 export const SUMMARY_PAGE_SIZE = 500;
 

@@ -11,6 +11,10 @@ const CIPHER = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+export class PayloadNotEncryptedError extends ValueError {
+  override name = 'PayloadNotEncryptedError';
+}
+
 export interface PayloadKey {
   id: string;
   key: Buffer;
@@ -49,10 +53,17 @@ export class EncryptionCodec implements PayloadCodec {
     });
   }
 
+  /**
+   * Refuses any payload this ring did not encrypt: a plaintext command (say, from `temporal
+   * workflow update` without the key) never reaches a workflow or an activity.
+   */
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (Buffer.from(payload.metadata?.[METADATA_ENCODING_KEY] ?? []).toString() !== ENCODING)
-        return payload;
+      const encoding = Buffer.from(payload.metadata?.[METADATA_ENCODING_KEY] ?? []).toString();
+      if (encoding !== ENCODING)
+        throw new PayloadNotEncryptedError(
+          `refused a payload that is not encrypted (encoding ${JSON.stringify(encoding)})`,
+        );
       const keyId = Buffer.from(payload.metadata?.[KEY_ID] ?? []).toString();
       const key = this.byId.get(keyId);
       if (!key) throw new ValueError(`no payload key with id ${JSON.stringify(keyId)}`);

@@ -1,5 +1,6 @@
-// The grant lifecycle (DESIGN.md "The grant lifecycle"): one workflow per request.
-// Deterministic: time is workflow time, every side effect is an activity.
+// The first grant workflow, frozen: grants started before the signed-assertion release run (and
+// replay) this code to their end. New grants take workflows/grant/lifecycle.ts. Delete this file,
+// and turn the patch in lifecycle.ts into deprecatePatch, once no such grant can be open.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -11,33 +12,31 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { AuditEventType } from '../common/audit-event.js';
-import type {
-  Approval,
-  ApprovalMessageRef,
-  GrantCard,
-  GrantRequest,
-  GrantStatus,
-  GrantView,
-  IssuedCredentials,
-  PendingExtension,
-  RequesterNoticeKind,
-  RoleSnapshot,
-  SessionRecord,
-} from '../common/grant.js';
+import type { AuditEventType } from '../../common/audit-event.js';
+import { JitExpiresAt, JitRequester, JitRole, JitStatus } from '../../common/search-attributes.js';
+import { MIN_SESSION_SECONDS, toSourceIdentity, toTagValue } from '../../common/sts-limits.js';
 import {
+  type V1Activities as Activities,
+  type Approval,
+  type ApprovalMessageRef,
   approveUpdate,
   cancelUpdate,
   denyUpdate,
   extendUpdate,
+  type GrantCard,
   type GrantRejection,
+  type GrantRequest,
+  type GrantStatus,
+  type GrantView,
   grantViewQuery,
+  type IssuedCredentials,
   issueCredentialsUpdate,
+  type PendingExtension,
+  type RequesterNoticeKind,
+  type RoleSnapshot,
   revokeUpdate,
-} from '../common/grant-messages.js';
-import { JitExpiresAt, JitRequester, JitRole, JitStatus } from '../common/search-attributes.js';
-import { MIN_SESSION_SECONDS, toSourceIdentity, toTagValue } from '../common/sts-limits.js';
+  type SessionRecord,
+} from './v1-contract.js';
 
 const { evaluateGrantRequest } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -77,7 +76,7 @@ const reject = (code: GrantRejection, message: string): never => {
 };
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function grantWorkflow(request: GrantRequest): Promise<GrantView> {
+export async function grantWorkflowV1(request: GrantRequest): Promise<GrantView> {
   const { grantId, requester } = request;
   const createdAt = iso(workflowInfo().startTime.getTime());
   const view: GrantView = {

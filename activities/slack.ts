@@ -3,9 +3,14 @@
 
 import type { WebClient } from '@slack/web-api';
 import { ApplicationFailure, log } from '@temporalio/activity';
-import type { ApprovalMessageRef, GrantCard, RequesterNoticeKind } from '../../common/grant.js';
-import { approvalMessage, requesterNotice } from './blocks.js';
-import { describeSlackError, directMessage, postMessage, updateMessage } from './client.js';
+import type { ApprovalMessageRef, GrantCard, RequesterNoticeKind } from '../common/grant.js';
+import { approvalMessage, requesterNotice } from '../integrations/slack/blocks.js';
+import {
+  describeSlackError,
+  directMessage,
+  postMessage,
+  updateMessage,
+} from '../integrations/slack/client.js';
 
 async function slackCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {

@@ -1,10 +1,5 @@
-// The hash chain: each row's hash covers the previous row's hash and the canonical JSON of
-// the row itself, so editing, deleting or reordering any row breaks every later link.
-import { hash } from 'node:crypto';
-import type { AuditEventsTable } from './schema.js';
-
-/** prev_hash of the first row. */
-export const GENESIS_HASH = '0'.repeat(64);
+// Canonical JSON: one text for one value whatever order its keys were built in. Hashed by the
+// audit chain and by signed assertions (the workflow recomputes it), so it must be pure and stable.
 
 export class CanonicalJsonError extends TypeError {
   override name = 'CanonicalJsonError';
@@ -62,45 +57,4 @@ function encode(value: unknown, ancestors: Set<object>, path: string): string {
   }
   ancestors.delete(value);
   return out;
-}
-
-/** One-shot crypto.hash: measurably cheaper per row than createHash for a million rows. */
-export function sha256hex(text: string): string {
-  return hash('sha256', text, 'hex');
-}
-
-/** Everything a row's hash covers: the event, plus where and when the store put it. */
-export interface ChainRecord {
-  position: number;
-  eventId: string;
-  occurredAt: string;
-  recordedAt: string;
-  grantId: string;
-  type: string;
-  actor: string;
-  actorEmail: string | null;
-  roleId: string;
-  requester: string;
-  data: unknown;
-}
-
-export function chainHash(prevHash: string, record: ChainRecord): string {
-  return sha256hex(prevHash + canonicalJson(record));
-}
-
-/** The fields of a stored row that its hash covers (`data` as its stored canonical text). */
-export function chainRecordOf(row: Omit<AuditEventsTable, 'prev_hash' | 'hash'>): ChainRecord {
-  return {
-    position: row.position,
-    eventId: row.event_id,
-    occurredAt: row.occurred_at,
-    recordedAt: row.recorded_at,
-    grantId: row.grant_id,
-    type: row.type,
-    actor: row.actor,
-    actorEmail: row.actor_email,
-    roleId: row.role_id,
-    requester: row.requester,
-    data: new CanonicalText(row.data),
-  };
 }

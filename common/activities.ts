@@ -1,0 +1,82 @@
+// The activities workflows call, as signatures: workflows import this contract (types only), the
+// worker's activities/ implement it (`satisfies`), so workflow code never imports activity code.
+import type { AuditEventInput } from './audit-event.js';
+import type {
+  ApprovalMessageRef,
+  GrantCard,
+  LedgerEntry,
+  Principal,
+  RequesterNoticeKind,
+  RoleSnapshot,
+} from './grant.js';
+import type { RequestDecision } from './policy-decision.js';
+
+export interface PolicyInput {
+  requester: Principal;
+  roleId: string;
+  durationSeconds: number;
+  reason: string;
+  ticket?: string;
+  breakGlass?: boolean;
+  /** For an extension: seconds the grant already has, so the role's total cap is checked. */
+  alreadyGrantedSeconds?: number;
+}
+
+export interface PolicyOutcome {
+  decision: RequestDecision;
+  /** Absent when the role is not in the catalog. */
+  role?: RoleSnapshot;
+  /**
+   * Present when the worker talks to Slack; recorded so replay makes the same choice whatever the
+   * worker's configuration is today. `channel` is the role's approval channel, if it has one.
+   */
+  slack?: { channel?: string };
+}
+
+export interface AssumeRoleInput {
+  /** The grant the session is for: refused when the audit trail says it has ended. */
+  grantId?: string;
+  roleArn: string;
+  sessionName: string;
+  sourceIdentity: string;
+  durationSeconds: number;
+  tags: Record<string, string>;
+}
+
+/** Secret fields travel only through the encrypting payload codec, never logs or audit rows. */
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: string;
+  assumedRoleArn: string;
+  /** `<RoleId>:<session name>`: what `aws:userid` matches in a deny policy. */
+  assumedRoleId: string;
+}
+
+export interface RevocationPolicyInput {
+  roleArn: string;
+  entries: LedgerEntry[];
+  issuedBefore?: string;
+}
+
+export interface RevocationPolicyResult {
+  written: boolean;
+  size: number;
+  limit: number;
+}
+
+export interface BrokerActivities {
+  /** Cedar and the catalog; in-process, run as a local activity. */
+  evaluateGrantRequest(input: PolicyInput): Promise<PolicyOutcome>;
+  /** Appends events (in order, idempotent per event id) and updates the grants read model with them. */
+  recordAuditEvents(events: AuditEventInput[]): Promise<void>;
+  recordAuditEvent(event: AuditEventInput): Promise<void>;
+  assumeRole(input: AssumeRoleInput): Promise<SessionCredentials>;
+  /** Hands sessions to the role's revocation ledger (signal-with-start). */
+  coverSessions(args: { roleArn: string; entries: LedgerEntry[] }): Promise<void>;
+  writeRevocationPolicy(input: RevocationPolicyInput): Promise<RevocationPolicyResult>;
+  postApprovalMessage(args: { channel: string; card: GrantCard }): Promise<ApprovalMessageRef | null>;
+  updateApprovalMessage(args: { message: ApprovalMessageRef; card: GrantCard }): Promise<void>;
+  notifyRequester(args: { kind: RequesterNoticeKind; card: GrantCard }): Promise<{ delivered: boolean }>;
+}
