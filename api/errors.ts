@@ -28,6 +28,7 @@ export const errorStatus = {
   unsupported_media_type: 415,
   rate_limited: 429,
   federation_failed: 502,
+  aws_refused: 502,
   // Retryable: the answer says to come back (Retry-After).
   not_ready: 503,
   worker_unavailable: 503,

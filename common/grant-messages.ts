@@ -88,6 +88,7 @@ export const grantRejections = [
   'invalid_argument',
   'idempotency_conflict',
   'aws_unavailable',
+  'aws_refused',
   'assertion_missing',
   'assertion_invalid',
   'assertion_unknown_key',

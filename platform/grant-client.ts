@@ -222,7 +222,8 @@ export class GrantClient {
    * would only wait; refuse it at once instead. Checked at most every 2 s.
    */
   async workerPolls(): Promise<boolean> {
-    if (Date.now() - this.pollersCheckedAt < 2_000) return this.pollersSeen;
+    // A yes is cached briefly; a no is asked again, so a worker that just started counts at once.
+    if (this.pollersSeen && Date.now() - this.pollersCheckedAt < 2_000) return true;
     const { client, taskQueue } = this.deps;
     const { pollers } = await client.workflowService.describeTaskQueue({
       namespace: client.options.namespace,

@@ -10,10 +10,11 @@ import { after, before, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { type ReplayResult, Worker } from '@temporalio/worker';
+import { ulid } from 'ulid';
 import { ledgerWorkflowId } from '../common/grant-messages.js';
 import { workflowsPath } from '../worker/worker.js';
 import { eventually } from './support/assertions.js';
-import { startTestBroker, type TestBroker } from './support/broker.js';
+import { principal, startTestBroker, type TestBroker } from './support/broker.js';
 import { type FakeSlack, startFakeSlack } from './support/fake-slack.js';
 import { testDataConverter } from './support/stack.js';
 
@@ -69,7 +70,20 @@ async function scenarios(): Promise<Record<string, WorkflowHandle>> {
     (await broker.view(cancelled)).requiredApprovals ? true : undefined,
   );
   await broker.cancel(cancelled, 'alice');
-  const refused = await broker.request('alice', 'breakglass-admin', { durationSeconds: 600 });
+  // The front door refuses this request itself; signed as allowed (a catalog changed between door
+  // and worker, say), the workflow's own policy evaluation still denies it.
+  const refusedId = `grant-${ulid()}`;
+  await broker.grants.start(
+    principal('alice'),
+    { allowed: true, policyIds: [] },
+    {
+      grantId: refusedId,
+      roleId: 'breakglass-admin',
+      durationSeconds: 600,
+      reason: 'replay',
+    },
+  );
+  const refused = broker.client.workflow.getHandle(refusedId);
   await until(refused, 'denied');
 
   const ledger = broker.client.workflow.getHandle(ledgerWorkflowId(broker.roleArns['prod-admin'] as string));

@@ -207,6 +207,10 @@ export async function startTestBroker(
         assertionVerifyKeys: testVerifyKeys,
       });
       const running = worker.run();
+      // A front door refuses commands while no worker polls; wait until this one does.
+      const deadline = Date.now() + 10_000;
+      while (!(await grants.workerPolls()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       inProcess = {
         worker,
         running,

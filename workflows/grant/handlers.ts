@@ -268,7 +268,11 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
           const cause = err instanceof ActivityFailure ? err.cause : err;
           if (cause instanceof ApplicationFailure && cause.type === 'grant_ended')
             reject('grant_not_active', 'the grant has ended');
-          reject('aws_unavailable', `AWS did not issue credentials: ${(cause as Error)?.message ?? 'error'}`);
+          const message = (cause as Error | undefined)?.message ?? 'error';
+          // Refused for good (a trust policy, a limit) or away for now: either way only this call fails.
+          if (cause instanceof ApplicationFailure && cause.nonRetryable)
+            reject('aws_refused', `AWS refused to issue credentials: ${message}`);
+          reject('aws_unavailable', `AWS did not issue credentials in time: ${message}`);
           throw err;
         }
         grant.sessions.push({
