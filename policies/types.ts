@@ -1,5 +1,3 @@
-import type { Principal } from '../common/grant.js';
-
 // What the policy engine takes and returns. Every result is a plain JSON value: the grant workflow
 // records decisions in Temporal history, so they must survive a JSON round trip unchanged.
 

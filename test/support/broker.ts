@@ -244,6 +244,9 @@ export async function startTestBroker(
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
+      const deadline = Date.now() + 60_000;
+      while (!(await grants.workerPolls()) && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 100));
       return child;
     },
     async close() {
