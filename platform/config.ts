@@ -3,6 +3,9 @@ import { parseVerificationKeys } from '../common/assertion.js';
 import { parseSigningKey } from './assertion-signer.js';
 import { parsePayloadKeys } from './payload-codec.js';
 
+/** The local stack's audit store. */
+export const DEFAULT_DATABASE_URL = 'sqlite:.data/audit.sqlite';
+
 /** A bad or missing setting; the message names every offending variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -51,7 +54,7 @@ const schema = z
     AWS_CONSOLE_DESTINATION: url.default('https://console.aws.amazon.com/'),
 
     /** Audit store: a `postgres://` URL, else a SQLite file (`sqlite:<path>` or a path). */
-    DATABASE_URL: z.string().min(1).default('sqlite:.data/audit.sqlite'),
+    DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
     /** Folder with schema.cedarschema, policies.cedar and catalog.yaml; defaults to the shipped policies/. */
     JIT_POLICY_DIR: z.string().min(1).optional(),
     /** Slack is on when both are set (DESIGN.md "Local stack"); see infra/slack/manifest.yaml. */

@@ -58,8 +58,11 @@ export class GrantStartPendingError extends Error {
 /** Longer than any step a decision waits for (the STS local activity gives up after 9 s). */
 const UPDATE_DEADLINE_MS = 15_000;
 const DEADLINE_EXCEEDED = 4; // gRPC status
-/** A poller seen this recently counts; idle workers long-poll for about a minute. */
-const POLLER_FRESH_MS = 90_000;
+/**
+ * A poller seen this recently counts. An idle worker's long poll lasts up to about a minute, so a
+ * worker that died shows as gone only after this; until then a command waits for its deadline.
+ */
+const POLLER_FRESH_MS = 75_000;
 
 /** A finished workflow takes no updates; what that means for each decision. */
 const rejectionOnceEnded: Partial<Record<AssertionAction, GrantRejection>> = {

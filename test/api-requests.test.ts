@@ -10,7 +10,7 @@ let api: TestApi;
 let federation: Awaited<ReturnType<typeof startFakeFederation>>;
 
 before(async () => {
-  broker = await startTestBroker();
+  broker = await startTestBroker({ store: 'postgres' });
   await broker.startWorker();
   federation = await startFakeFederation();
   api = await startTestApi(broker, federation.url);

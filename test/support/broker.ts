@@ -21,6 +21,7 @@ import { GrantClient } from '../../platform/grant-client.js';
 import { POLICIES_DIR, PolicyEngine } from '../../policies/engine.js';
 import { type AuditStore, openAuditStore } from '../../store/index.js';
 import { createBrokerWorker } from '../../worker/worker.js';
+import { freshPostgresDatabase } from './postgres.js';
 import {
   adminIam,
   temporalClient,
@@ -121,7 +122,12 @@ function writePolicyDir(
 }
 
 export async function startTestBroker(
-  opts: { overrides?: CatalogOverrides; slack?: { botToken: string; apiUrl: string } } = {},
+  opts: {
+    overrides?: CatalogOverrides;
+    slack?: { botToken: string; apiUrl: string };
+    /** The audit store's backend (default SQLite). */
+    store?: 'sqlite' | 'postgres';
+  } = {},
 ): Promise<TestBroker> {
   const stack = testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
@@ -129,7 +135,8 @@ export async function startTestBroker(
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('grants');
   const scratch = mkdtempSync(join(tmpdir(), 'jit-broker-'));
-  const auditDatabaseUrl = `sqlite:${join(scratch, 'audit.sqlite')}`;
+  const database = opts.store === 'postgres' ? await freshPostgresDatabase('jit_broker') : undefined;
+  const auditDatabaseUrl = database?.url ?? `sqlite:${join(scratch, 'audit.sqlite')}`;
   const { client, close: closeClient } = await temporalClient();
   const children: ChildProcess[] = [];
 
@@ -253,9 +260,15 @@ export async function startTestBroker(
       await broker.stopWorker();
       for (const child of children) child.kill('SIGKILL');
       await closeClient();
+      // Whatever the test did, the read model must equal a fold of the audit trail it left.
+      const differences = await store.checkReadModel();
       await store.close();
+      await database?.drop();
       rmSync(policyDir, { recursive: true, force: true });
       rmSync(scratch, { recursive: true, force: true });
+      if (differences.length > 0) {
+        throw new Error(`the read model differs from the audit trail: ${JSON.stringify(differences.slice(0, 5))}`);
+      }
     },
   };
   return broker;
