@@ -12,6 +12,7 @@ import { createAuditActivities } from './audit.js';
 import { createAwsActivities } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
+import { createReconcileActivities } from './reconcile.js';
 import { createSlackActivities } from './slack.js';
 
 export interface ActivityDeps {
@@ -32,12 +33,14 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
         apiUrl: config.SLACK_API_URL ?? 'https://slack.com/api/',
       })
     : undefined;
+  const ledger = createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
   const activities = {
     ...createAwsActivities({ aws, hasEnded: (id) => store.grants.hasEnded(id) }),
     ...createPolicyActivities({ engine, slack: slack !== undefined }),
     ...createSlackActivities(slack),
     ...createAuditActivities({ store }),
-    ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    ...ledger,
+    ...createReconcileActivities({ store, client, aws, engine, coverSessions: ledger.coverSessions }),
   } satisfies BrokerActivities;
   return {
     activities,

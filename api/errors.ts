@@ -37,6 +37,7 @@ export const errorStatus = {
   assertion_expired: 503,
   // A front door and the workers disagree on keys: an operator's problem, never the caller's input.
   assertion_missing: 500,
+  payload_not_encrypted: 500,
   assertion_invalid: 500,
   assertion_unknown_key: 500,
   assertion_mismatch: 500,

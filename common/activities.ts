@@ -79,4 +79,6 @@ export interface BrokerActivities {
   postApprovalMessage(args: { channel: string; card: GrantCard }): Promise<ApprovalMessageRef | null>;
   updateApprovalMessage(args: { message: ApprovalMessageRef; card: GrantCard }): Promise<void>;
   notifyRequester(args: { kind: RequesterNoticeKind; card: GrantCard }): Promise<{ delivered: boolean }>;
+  /** Ends grants whose workflows closed without recording an end; returns the ids it ended. */
+  reconcileGrants(): Promise<{ checked: number; ended: string[] }>;
 }

@@ -89,6 +89,7 @@ export const grantRejections = [
   'idempotency_conflict',
   'aws_unavailable',
   'aws_refused',
+  'payload_not_encrypted',
   'assertion_missing',
   'assertion_invalid',
   'assertion_unknown_key',
@@ -109,3 +110,6 @@ export const ledgerStateQuery = defineQuery<LedgerState>('ledgerState');
 export const grantWorkflowType = 'grantWorkflow';
 export const revocationLedgerWorkflowType = 'revocationLedgerWorkflow';
 export const ledgerWorkflowId = (roleArn: string) => `revocation-ledger-${roleArn.replace(/[^\w.-]/g, '_')}`;
+export const grantReconcilerWorkflowType = 'grantReconcilerWorkflow';
+/** One reconciler per task queue (workflows/grant-reconciler.ts). */
+export const reconcilerWorkflowId = (taskQueue: string) => `jit-grant-reconciler-${taskQueue}`;

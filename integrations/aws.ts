@@ -2,6 +2,7 @@
 // functions with typed errors: the worker's activities (activities/aws.ts) and the API both use them.
 import {
   DeleteRolePolicyCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   ListRolePoliciesCommand,
@@ -168,6 +169,16 @@ export function awsOperations({ sts, iam }: AwsDeps) {
         ),
       );
       return { written: true, size, limit: ROLE_INLINE_POLICY_LIMIT };
+    },
+
+    /** The role's unique id (`AROA...`), the first half of what a deny on `aws:userid` matches. */
+    async roleId(roleArn: string): Promise<string> {
+      const out = await callAws('GetRole', () =>
+        iam.send(new GetRoleCommand({ RoleName: roleNameFromArn(roleArn) })),
+      );
+      if (!out.Role?.RoleId)
+        throw new AwsCallError('AwsIncompleteResponse', 'IAM GetRole returned no RoleId', false);
+      return out.Role.RoleId;
     },
 
     async brokerIdentity(): Promise<{ account: string; arn: string }> {

@@ -34,6 +34,8 @@ const schema = z
      * when their next task comes (an expiry, a decision). Bounds the worker's memory.
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+    /** Seconds between reconciler passes (grants whose workflows were terminated or reset by hand). */
+    JIT_RECONCILE_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(60),
 
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(8080),

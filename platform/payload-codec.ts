@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec, ValueError } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { REFUSED_PAYLOAD } from '../common/refused-payload.js';
 
 // A CommonJS module: its namespaces are not named exports under ESM.
 const { temporal } = proto;
@@ -11,9 +12,10 @@ const CIPHER = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class PayloadNotEncryptedError extends ValueError {
-  override name = 'PayloadNotEncryptedError';
-}
+const refused = (reason: string): Payload => ({
+  metadata: { [METADATA_ENCODING_KEY]: Buffer.from('json/plain') },
+  data: Buffer.from(JSON.stringify({ [REFUSED_PAYLOAD]: reason })),
+});
 
 export interface PayloadKey {
   id: string;
@@ -55,28 +57,32 @@ export class EncryptionCodec implements PayloadCodec {
 
   /**
    * Refuses any payload this ring did not encrypt: a plaintext command (say, from `temporal
-   * workflow update` without the key) never reaches a workflow or an activity.
+   * workflow update` without the key), or ciphertext that fails authentication, reaches workflows
+   * and activities only as a refusal marker (common/refused-payload.ts). A payload under a key id
+   * this ring lacks throws: that is a configuration to fix (add the key), and retrying helps.
    */
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       const encoding = Buffer.from(payload.metadata?.[METADATA_ENCODING_KEY] ?? []).toString();
-      if (encoding !== ENCODING)
-        throw new PayloadNotEncryptedError(
-          `refused a payload that is not encrypted (encoding ${JSON.stringify(encoding)})`,
-        );
+      if (encoding !== ENCODING) return refused('payload_not_encrypted');
       const keyId = Buffer.from(payload.metadata?.[KEY_ID] ?? []).toString();
       const key = this.byId.get(keyId);
       if (!key) throw new ValueError(`no payload key with id ${JSON.stringify(keyId)}`);
       const data = Buffer.from(payload.data ?? []);
+      if (data.length < IV_BYTES + TAG_BYTES) return refused('payload_not_authentic');
       const iv = data.subarray(0, IV_BYTES);
       const tag = data.subarray(data.length - TAG_BYTES);
-      const decipher = createDecipheriv(CIPHER, key, iv);
-      decipher.setAuthTag(tag);
-      const plain = Buffer.concat([
-        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
-      return temporal.api.common.v1.Payload.decode(plain);
+      try {
+        const decipher = createDecipheriv(CIPHER, key, iv);
+        decipher.setAuthTag(tag);
+        const plain = Buffer.concat([
+          decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
+        return temporal.api.common.v1.Payload.decode(plain);
+      } catch {
+        return refused('payload_not_authentic');
+      }
     });
   }
 }

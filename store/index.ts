@@ -6,7 +6,7 @@ import type { AuditEventInput } from '../common/audit-event.js';
 import type { GrantView } from '../common/grant.js';
 import { type Appender, type AppendResult, createAppender } from './append.js';
 import { type VerifyResult, verifyChain } from './chain.js';
-import { type Backend, type Connection, connect } from './database.js';
+import { type AuditRow, type Backend, type Connection, connect } from './database.js';
 import {
   type AuditFilter,
   checkFormat,
@@ -23,6 +23,7 @@ import {
   type GrantPage,
   getGrant,
   getGrantWithDigest,
+  grantEvents,
   grantHasEnded,
   listGrants,
   openGrantIds,
@@ -31,6 +32,7 @@ import {
 
 export type { AppendResult } from './append.js';
 export type { ChainProblem, VerifyResult } from './chain.js';
+export type { AuditRow } from './database.js';
 export type { AuditFilter, ExportFormat, GrantSummary } from './export.js';
 export type { KeyCanaries, KeyCanary } from './keys.js';
 export type { GrantListFilter, GrantPage, ReadModelDifference } from './read-model.js';
@@ -48,6 +50,8 @@ export interface GrantReads {
   ): Promise<GrantPage>;
   hasEnded(id: string): Promise<boolean>;
   countByStatus(): Promise<Record<string, number>>;
+  /** The grant's audit events, in chain order. */
+  events(id: string): Promise<AuditRow[]>;
   /** Ids of grants not ended, in id order after `after`. */
   openIds(limit: number, after?: string): Promise<string[]>;
 }
@@ -104,6 +108,7 @@ export async function openAuditStore(url: string): Promise<AuditStore> {
       list: (filter, limit, cursor) => listGrants(db, filter, limit, cursor),
       hasEnded: (id) => grantHasEnded(db, id),
       countByStatus: () => countByStatus(db),
+      events: (id) => grantEvents(db, id),
       openIds: (limit, after) => openGrantIds(db, limit, after),
     },
     keys: keyCanaries(db),

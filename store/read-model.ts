@@ -385,3 +385,13 @@ export function replaceStatements(db: Kysely<AuditDatabase>, rows: Iterable<Gran
   for (const grant of rows) statements.push(...writeStatements(db, grant));
   return statements;
 }
+
+/** A grant's audit events in chain order (the reconciler reads the sessions it issued). */
+export async function grantEvents(db: Kysely<AuditDatabase>, grantId: string): Promise<AuditRow[]> {
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('grant_id', '=', grantId)
+    .orderBy('position')
+    .execute();
+}

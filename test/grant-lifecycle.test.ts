@@ -13,7 +13,10 @@ import { iamWith, stsWith } from './support/stack.js';
 let broker: TestBroker;
 
 before(async () => {
-  broker = await startTestBroker({ overrides: { 'prod-admin': { approvalTimeout: '3s' } }, store: 'postgres' });
+  broker = await startTestBroker({
+    overrides: { 'prod-admin': { approvalTimeout: '3s' } },
+    store: 'postgres',
+  });
   await broker.startWorker();
 });
 after(() => broker.close());

@@ -9,7 +9,7 @@ import type { EncryptionCodec } from '../platform/payload-codec.js';
 import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
 import { bundleWorkflowsInChildProcess } from './bundle.js';
-import { createBrokerWorker } from './worker.js';
+import { createBrokerWorker, startReconciler } from './worker.js';
 
 const log = createLogger('worker');
 
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       assertionVerifyKeys,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     });
+    await startReconciler(client, config.TEMPORAL_TASK_QUEUE, config.JIT_RECONCILE_INTERVAL);
     const identity = await aws.brokerIdentity();
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');
     // Resolves after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { withAssertionKeys } from './workflow-bundle.js';
 
@@ -29,5 +31,15 @@ export function createBrokerWorker(opts: {
     stickyQueueScheduleToStartTimeout: '3s',
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     workflowBundle: withAssertionKeys(opts.workflowBundle, opts.assertionVerifyKeys),
+  });
+}
+
+/** Starts the queue's reconciler unless it runs already (every worker asks; one runs). */
+export async function startReconciler(client: Client, taskQueue: string, intervalSeconds: number): Promise<void> {
+  await client.workflow.start(grantReconcilerWorkflowType, {
+    taskQueue,
+    workflowId: reconcilerWorkflowId(taskQueue),
+    args: [{ intervalSeconds }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
   });
 }

@@ -61,6 +61,8 @@ export async function revocationLedgerWorkflow(input: LedgerInput): Promise<void
     });
 
   setHandler(coverSessionsSignal, (batch) => {
+    // A refused (plaintext or forged) signal arrives as a marker, not entries: nothing to cover.
+    if (!Array.isArray(batch)) return;
     incoming.push(...batch);
   });
   setHandler(ledgerStateQuery, () => ({

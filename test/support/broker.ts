@@ -20,7 +20,7 @@ import { AssertionSigner, parseSigningKey } from '../../platform/assertion-signe
 import { GrantClient } from '../../platform/grant-client.js';
 import { POLICIES_DIR, PolicyEngine } from '../../policies/engine.js';
 import { type AuditStore, openAuditStore } from '../../store/index.js';
-import { createBrokerWorker } from '../../worker/worker.js';
+import { createBrokerWorker, startReconciler } from '../../worker/worker.js';
 import { freshPostgresDatabase } from './postgres.js';
 import {
   adminIam,
@@ -77,11 +77,17 @@ export interface TestBroker {
     reason: string,
   ): Promise<GrantView>;
   credentials(grant: WorkflowHandle, user: DevUserName): Promise<IssuedCredentials>;
+  /** Starts this queue's grant reconciler (a pass every `intervalSeconds`). */
+  startReconciler(intervalSeconds: number): Promise<void>;
   /** Runs a worker in this process until `stopWorker`. */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Runs the real worker entry point (worker/main.ts) as a child process. */
-  spawnWorker(): Promise<ChildProcess>;
+  /**
+   * Runs the real worker entry point (worker/main.ts) as a child process; `env` overrides its
+   * settings. Resolves once a worker polls, or the child has exited (its stderr is in `output`).
+   */
+  spawnWorker(env?: NodeJS.ProcessEnv): Promise<ChildProcess & { output: () => string }>;
   close(): Promise<void>;
 }
 
@@ -197,6 +203,8 @@ export async function startTestBroker(
       service.extend(as(user), grant.workflowId, durationSeconds, reason),
     credentials: (grant, user) => service.credentials(as(user), grant.workflowId),
 
+    startReconciler: (intervalSeconds) => startReconciler(client, taskQueue, intervalSeconds),
+
     async startWorker() {
       if (inProcess) return;
       // The in-process worker takes AWS credentials from the default chain, as in production.
@@ -235,7 +243,7 @@ export async function startTestBroker(
       await running;
       await close();
     },
-    async spawnWorker() {
+    async spawnWorker(env = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'worker/main.ts')], {
         env: {
           ...process.env,
@@ -247,14 +255,21 @@ export async function startTestBroker(
           AWS_ACCESS_KEY_ID: stack.broker.accessKeyId,
           AWS_SECRET_ACCESS_KEY: stack.broker.secretAccessKey,
           LOG_LEVEL: 'warn',
+          JIT_RECONCILE_INTERVAL: '2',
+          ...env,
         },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        process.stderr.write(chunk);
       });
       children.push(child);
       const deadline = Date.now() + 60_000;
       while (!(await grants.workerPolls()) && Date.now() < deadline && child.exitCode === null)
         await new Promise((r) => setTimeout(r, 100));
-      return child;
+      return Object.assign(child, { output: () => stderr });
     },
     async close() {
       await broker.stopWorker();
@@ -267,7 +282,9 @@ export async function startTestBroker(
       rmSync(policyDir, { recursive: true, force: true });
       rmSync(scratch, { recursive: true, force: true });
       if (differences.length > 0) {
-        throw new Error(`the read model differs from the audit trail: ${JSON.stringify(differences.slice(0, 5))}`);
+        throw new Error(
+          `the read model differs from the audit trail: ${JSON.stringify(differences.slice(0, 5))}`,
+        );
       }
     },
   };

@@ -27,6 +27,7 @@ import {
   issueCredentialsUpdate,
   revokeUpdate,
 } from '../../common/grant-messages.js';
+import { isRefusedPayload } from '../../common/refused-payload.js';
 import { MIN_SESSION_SECONDS, toSourceIdentity, toTagValue } from '../../common/sts-limits.js';
 import { verificationKeys } from '../assertion-keys.js';
 import { assumeRole, evaluateGrantRequest } from './activities.js';
@@ -65,6 +66,7 @@ function rule<T>(check: () => T): T {
 
 /** Validator side: the assertion must verify for this grant, action, update id and arguments. */
 function verified(grant: GrantState, action: AssertionAction, args: { assertion: string }): AssertionClaims {
+  if (isRefusedPayload(args)) reject('payload_not_encrypted', 'the command was not encrypted with the broker key');
   return rule(() =>
     verifyAssertion(args.assertion, verificationKeys(), {
       grantId: grant.id,

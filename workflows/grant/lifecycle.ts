@@ -23,6 +23,7 @@ import {
 } from '../../common/assertion.js';
 import type { GrantView } from '../../common/grant.js';
 import type { GrantStart } from '../../common/grant-messages.js';
+import { isRefusedPayload } from '../../common/refused-payload.js';
 import { verificationKeys } from '../assertion-keys.js';
 import { coverSessions, evaluateGrantRequest } from './activities.js';
 import { registerHandlers } from './handlers.js';
@@ -82,6 +83,8 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
 
 /** The start's assertion, verified live; on replay it was verified when the grant started. */
 function startClaims(start: GrantStart): AssertionClaims {
+  if (isRefusedPayload(start))
+    throw ApplicationFailure.nonRetryable('the start was not encrypted with the broker key', 'payload_not_encrypted');
   if (workflowInfo().unsafe.isReplaying) return readVerifiedClaims(start.assertion);
   try {
     return verifyAssertion(start.assertion, verificationKeys(), {
