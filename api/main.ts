@@ -72,6 +72,10 @@ async function main(): Promise<void> {
       },
     }),
     ...(slack ? { slack } : {}),
+    codec: {
+      codec: client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec,
+      corsOrigins: config.JIT_CODEC_CORS_ORIGINS,
+    },
     readiness: [
       { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
       { name: 'audit store', check: () => store.ping() },

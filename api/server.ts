@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -14,6 +15,7 @@ import { ApiError, errorBody, retryAfterSeconds } from './errors.js';
 import type { GrantService } from './grant-service.js';
 import { registerMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerCodecRoutes } from './routes/codec.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerRoleRoutes } from './routes/roles.js';
@@ -27,6 +29,8 @@ export interface ServerDeps {
   grants: GrantService;
   store: AuditStore;
   readiness: ReadinessCheck[];
+  /** The codec server for the Temporal UI and CLI (decode only). */
+  codec?: { codec: PayloadCodec; corsOrigins: string[] };
   /** Reviewers' buttons at POST /slack/events; absent when Slack is off. */
   slack?: SlackAppDeps;
 }
@@ -112,6 +116,7 @@ export async function buildServer(deps: ServerDeps) {
   registerRoleRoutes(app, deps);
   registerRequestRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  if (deps.codec) await registerCodecRoutes(app, { engine: deps.engine, ...deps.codec });
   if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });
   return app;
 }

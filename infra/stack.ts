@@ -48,7 +48,13 @@ async function main(): Promise<void> {
   try {
     const temporal = await up(
       'temporal',
-      startTemporal({ host, port: ports.temporal, uiPort: ports.temporalUi, log: say }),
+      startTemporal({
+        host,
+        port: ports.temporal,
+        uiPort: ports.temporalUi,
+        log: say,
+        codecEndpoint: `http://${host}:${ports.api}/codec`,
+      }),
     );
     const moto = await up('moto', startMoto({ host, port: ports.moto, log: say }));
     const { broker: brokerKey } = await seedMoto(moto.url);
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
       API_PORT: String(ports.api),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       JIT_PAYLOAD_KEYS: devPayloadKeys(),
+      JIT_CODEC_CORS_ORIGINS: `http://${host}:${ports.temporalUi}`,
       // Both processes get both here for simplicity; in production only front doors hold the signing key.
       JIT_ASSERTION_SIGNING_KEY: devAssertionKeys().signingKey,
       JIT_ASSERTION_VERIFY_KEYS: devAssertionKeys().verificationKey,

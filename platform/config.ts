@@ -37,6 +37,17 @@ const schema = z
     /** Seconds between reconciler passes (grants whose workflows were terminated or reset by hand). */
     JIT_RECONCILE_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(60),
 
+    /** Origins (the Temporal UI's) allowed to call the codec server, comma-separated. */
+    JIT_CODEC_CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(url)),
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(8080),
 

@@ -37,11 +37,11 @@ export class Authorizer {
     return this.authorize(principal, action, role.uid, [userEntity(principal), role], context);
   }
 
-  /** Cedar's decision on the audit trail. */
-  onAuditTrail(principal: Principal): CedarDecision {
+  /** Cedar's decision on the audit trail: reading it, or decoding Temporal payloads for operators. */
+  onAuditTrail(principal: Principal, action: 'audit' | 'decodePayloads' = 'audit'): CedarDecision {
     return this.authorize(
       principal,
-      'audit',
+      action,
       { type: 'Jit::Audit', id: 'trail' },
       [userEntity(principal)],
       {},

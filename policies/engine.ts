@@ -149,6 +149,11 @@ export class PolicyEngine {
     return decision.allow && decision.errors.length === 0;
   }
 
+  mayDecodePayloads(principal: Principal): boolean {
+    const decision = this.authorizer.onAuditTrail(principal, 'decodePayloads');
+    return decision.allow && decision.errors.length === 0;
+  }
+
   private ticketProblems(role: CatalogRole, ticket: string | undefined): string[] {
     if (ticket === undefined) return [];
     if (ticket.length > MAX_TICKET_LENGTH) return [`ticket is longer than ${MAX_TICKET_LENGTH} characters`];

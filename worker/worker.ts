@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
 import { withAssertionKeys } from './workflow-bundle.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -35,7 +35,11 @@ export function createBrokerWorker(opts: {
 }
 
 /** Starts the queue's reconciler unless it runs already (every worker asks; one runs). */
-export async function startReconciler(client: Client, taskQueue: string, intervalSeconds: number): Promise<void> {
+export async function startReconciler(
+  client: Client,
+  taskQueue: string,
+  intervalSeconds: number,
+): Promise<void> {
   await client.workflow.start(grantReconcilerWorkflowType, {
     taskQueue,
     workflowId: reconcilerWorkflowId(taskQueue),

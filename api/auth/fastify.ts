@@ -21,7 +21,8 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
   // onRequest: a request without a valid token is refused before its body is even read.
   app.addHook('onRequest', async (req, reply) => {
     // Unknown paths get their 404 without a token; the OpenAPI document lists the routes anyway.
-    if (req.is404 || req.routeOptions.config.public) return;
+    // CORS preflights carry no credentials by design and run no handler of ours.
+    if (req.is404 || req.routeOptions.config.public || req.method === 'OPTIONS') return;
     try {
       req.principal = await authenticator.authenticate(req.headers.authorization);
     } catch (err) {

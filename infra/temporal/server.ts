@@ -28,12 +28,22 @@ export function startTemporal(opts: {
   dbFile?: string | null;
   name?: string;
   log: (msg: string) => void;
+  /** The broker's codec server, so the Web UI shows decoded payloads to people allowed to see them. */
+  codecEndpoint?: string;
 }): Promise<RunningService> {
   const address = `${opts.host}:${opts.port}`;
   const dbFile =
     opts.dbFile === undefined ? join(ensureDir(join(dataDir, 'temporal')), 'temporal.db') : opts.dbFile;
   const uiArgs =
-    opts.uiPort === null ? ['--headless'] : ['--ui-ip', opts.host, '--ui-port', String(opts.uiPort)];
+    opts.uiPort === null
+      ? ['--headless']
+      : [
+          '--ui-ip',
+          opts.host,
+          '--ui-port',
+          String(opts.uiPort),
+          ...(opts.codecEndpoint ? ['--ui-codec-endpoint', opts.codecEndpoint] : []),
+        ];
   return startOrReuse({
     name: opts.name ?? 'temporal',
     url: address,

@@ -1,6 +1,7 @@
 // The real API server on a free port, wired to a test broker and the test stack's OIDC issuer.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PayloadCodec } from '@temporalio/common';
 import { pino } from 'pino';
 import { createAuthenticator } from '../../api/auth.js';
 import { GrantService } from '../../api/grant-service.js';
@@ -10,7 +11,7 @@ import { fileDirectory } from '../../integrations/directory.js';
 import { createSlackClient } from '../../integrations/slack/client.js';
 import { openAuditStore } from '../../store/index.js';
 import type { DevUserName, TestBroker } from './broker.js';
-import { testStack } from './stack.js';
+import { testDataConverter, testStack } from './stack.js';
 
 export interface TestApi {
   url: string;
@@ -71,6 +72,10 @@ export async function startTestApi(
       engine: broker.engine,
       console: { federationEndpoint, destination: 'https://console.aws.amazon.com/' },
     }),
+    codec: {
+      codec: testDataConverter().payloadCodecs?.[0] as PayloadCodec,
+      corsOrigins: ['http://127.0.0.1:8233'],
+    },
     readiness: [
       { name: 'audit store', check: () => store.ping() },
       {

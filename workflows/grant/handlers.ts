@@ -66,7 +66,8 @@ function rule<T>(check: () => T): T {
 
 /** Validator side: the assertion must verify for this grant, action, update id and arguments. */
 function verified(grant: GrantState, action: AssertionAction, args: { assertion: string }): AssertionClaims {
-  if (isRefusedPayload(args)) reject('payload_not_encrypted', 'the command was not encrypted with the broker key');
+  if (isRefusedPayload(args))
+    reject('payload_not_encrypted', 'the command was not encrypted with the broker key');
   return rule(() =>
     verifyAssertion(args.assertion, verificationKeys(), {
       grantId: grant.id,

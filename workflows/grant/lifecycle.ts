@@ -84,7 +84,10 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
 /** The start's assertion, verified live; on replay it was verified when the grant started. */
 function startClaims(start: GrantStart): AssertionClaims {
   if (isRefusedPayload(start))
-    throw ApplicationFailure.nonRetryable('the start was not encrypted with the broker key', 'payload_not_encrypted');
+    throw ApplicationFailure.nonRetryable(
+      'the start was not encrypted with the broker key',
+      'payload_not_encrypted',
+    );
   if (workflowInfo().unsafe.isReplaying) return readVerifiedClaims(start.assertion);
   try {
     return verifyAssertion(start.assertion, verificationKeys(), {
