@@ -1,6 +1,7 @@
 // Table shape and in-code migrations; the same Kysely statements build both backends, with
 // the few dialect differences (rowid alias, trigger syntax) spelled out here.
-import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
 
 export type Backend = 'sqlite' | 'postgres';
 
