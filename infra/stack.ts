@@ -135,9 +135,10 @@ jit-broker local stack is up on Node ${process.version} (logs in ${logsDir}).
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
 Point the jit CLI at this stack (once; it writes ~/.config/jit/config.json):
-  npx jit config set apiUrl ${api.url}
-  npx jit config set issuer ${oidc.url}
-then \`npx jit login\` (alice / alice). Tokens for scripts (README, "Your first grant"):
+  npm run --silent jit -- config set apiUrl ${api.url}
+  npm run --silent jit -- config set issuer ${oidc.url}
+then \`npm run --silent jit -- login\` (alice / alice), or the same with an installed \`jit\`.
+Tokens for scripts (README, "Your first grant"):
   ALICE=$(npm run --silent dev-token -- alice)
   curl -s -X POST ${api.url}/v1/requests -H "Authorization: Bearer $ALICE" \\
     -H 'content-type: application/json' \\

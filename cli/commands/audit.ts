@@ -1,8 +1,7 @@
 // For auditors: stream the audit trail out, check its hash chain.
 import { createWriteStream } from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream } from 'node:stream/web';
 import { type Command, type Context, flag } from '../command.js';
 import { exitCodes } from '../errors.js';
 import { note, out, paint, printJson } from '../output.js';
@@ -42,9 +41,8 @@ export const auditExport: Command = {
     });
     const file = flag(ctx, 'out');
     // Streamed through: an export of years of events never sits in memory.
-    const body = Readable.fromWeb((response.body ?? new Blob([]).stream()) as ReadableStream);
     const destination = file ? createWriteStream(file) : stdoutWithoutClosing();
-    await pipeline(body, destination);
+    await pipeline(response, destination);
     if (file) note(`wrote ${file}`);
     return undefined;
   },
