@@ -77,8 +77,14 @@ test('npm start: aligned table, jit config lines, dev-token finds the stack, a k
 
   const apiUrl = `http://127.0.0.1:${ports.API_PORT}`;
   const issuer = `http://127.0.0.1:${ports.OIDC_PORT}`;
-  assert.ok(output.includes(`npm run --silent jit -- config set apiUrl ${apiUrl}\n`), 'the jit config line for the API');
-  assert.ok(output.includes(`npm run --silent jit -- config set issuer ${issuer}\n`), 'the jit config line for the issuer');
+  assert.ok(
+    output.includes(`npm run --silent jit -- config set apiUrl ${apiUrl}\n`),
+    'the jit config line for the API',
+  );
+  assert.ok(
+    output.includes(`npm run --silent jit -- config set issuer ${issuer}\n`),
+    'the jit config line for the issuer',
+  );
   assert.ok(output.includes(`http://127.0.0.1:${ports.TEMPORAL_METRICS_PORT}/metrics`), 'Temporal metrics');
 
   const info = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackInfo;
