@@ -170,7 +170,11 @@ export class GrantService {
     filter: { status?: string; role?: string; limit: number },
   ): Promise<GrantSummary[]> {
     const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const clauses = [`WorkflowType = ${quote(grantWorkflowType)}`];
+    // This broker's grants: another broker (or test) may share the namespace.
+    const clauses = [
+      `WorkflowType = ${quote(grantWorkflowType)}`,
+      `TaskQueue = ${quote(this.deps.taskQueue)}`,
+    ];
     if (filter.status) clauses.push(`JitStatus = ${quote(filter.status)}`);
     if (filter.role) clauses.push(`JitRole = ${quote(filter.role)}`);
     if (!this.deps.engine.mayAudit(principal)) {

@@ -21,8 +21,7 @@ let alice: CliUser;
 let bob: CliUser;
 let aws: string;
 let grantId: string;
-/** This broker's own id for prod-readonly: grant lists are shared by every test broker. */
-let role: string;
+const role = 'prod-readonly';
 const stack = testStack();
 
 const expectExit = (result: JitResult, code: number, what: string) =>
@@ -34,8 +33,7 @@ const expectExit = (result: JitResult, code: number, what: string) =>
 
 before(async () => {
   aws = ensureAwsCli();
-  broker = await startTestBroker({ uniqueRoleIds: true });
-  role = broker.roleIds['prod-readonly'] as string;
+  broker = await startTestBroker();
   await broker.startWorker();
   api = await startTestApi(broker);
   proxy = await startFlakyProxy(api.url);

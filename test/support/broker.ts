@@ -55,10 +55,8 @@ export interface TestBroker {
   engine: PolicyEngine;
   policyDir: string;
   auditDatabaseUrl: string;
-  /** ARN of the IAM role behind each catalog role id (the shipped ids). */
+  /** ARN of the IAM role behind each catalog role id. */
   roleArns: Record<string, string>;
-  /** The id each shipped role has in this broker's catalog (the same, unless `uniqueRoleIds`). */
-  roleIds: Record<string, string>;
   request(
     user: DevUserName,
     roleId: string,
@@ -103,51 +101,29 @@ async function createTargetRoles(prefix: string): Promise<Record<string, string>
 function writePolicyDir(
   arnsBySampleName: Record<string, string>,
   overrides: CatalogOverrides,
-  idSuffix?: string,
-): { dir: string; roleArns: Record<string, string>; roleIds: Record<string, string> } {
+): { dir: string; roleArns: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'jit-policies-'));
   cpSync(POLICIES_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
   const catalog = parse(readFileSync(join(dir, 'catalog.yaml'), 'utf8')) as {
     roles: Record<string, unknown>[];
   };
   const roleArns: Record<string, string> = {};
-  const roleIds: Record<string, string> = {};
   for (const role of catalog.roles) {
     const sampleName = String(role.arn).split('/').pop() as string;
-    const id = String(role.id);
     role.arn = arnsBySampleName[sampleName];
-    Object.assign(role, overrides[id] ?? {});
-    roleArns[id] = String(role.arn);
-    // policies.cedar names prod-admin itself; the others may be renamed.
-    roleIds[id] = idSuffix && id !== 'prod-admin' ? `${id}-${idSuffix}` : id;
-    role.id = roleIds[id];
+    Object.assign(role, overrides[String(role.id)] ?? {});
+    roleArns[String(role.id)] = String(role.arn);
   }
   writeFileSync(join(dir, 'catalog.yaml'), stringify(catalog));
-  return { dir, roleArns, roleIds };
+  return { dir, roleArns };
 }
 
 export async function startTestBroker(
-  opts: {
-    overrides?: CatalogOverrides;
-    slack?: { botToken: string; apiUrl: string };
-    /**
-     * Role ids of this broker's own (prod-readonly-<prefix>, ...), for tests that read grant lists:
-     * grants are listed from Temporal visibility, which every test broker shares.
-     */
-    uniqueRoleIds?: boolean;
-  } = {},
+  opts: { overrides?: CatalogOverrides; slack?: { botToken: string; apiUrl: string } } = {},
 ): Promise<TestBroker> {
   const stack = testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
-  const {
-    dir: policyDir,
-    roleArns,
-    roleIds,
-  } = writePolicyDir(
-    await createTargetRoles(prefix),
-    opts.overrides ?? {},
-    opts.uniqueRoleIds ? prefix : undefined,
-  );
+  const { dir: policyDir, roleArns } = writePolicyDir(await createTargetRoles(prefix), opts.overrides ?? {});
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('grants');
   const scratch = mkdtempSync(join(tmpdir(), 'jit-broker-'));
@@ -174,7 +150,6 @@ export async function startTestBroker(
     policyDir,
     auditDatabaseUrl,
     roleArns,
-    roleIds,
 
     async request(user, roleId, { durationSeconds, reason = 'testing', ticket }) {
       const grantId = `grant-${ulid()}`;
