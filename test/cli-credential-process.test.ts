@@ -179,6 +179,32 @@ test('after a revoke the next AWS call fails naming why, and the cache is gone',
   assert.equal(direct.stdout, '');
 });
 
+test('cached credentials are renewed inside the refresh margin, unless they already last until the grant ends', async () => {
+  const requested = await alice.run('request', role, '--for', '20m', '--reason', 'margin', '--json');
+  expectExit(requested, 0, 'request');
+  const id = JSON.parse(requested.stdout).id as string;
+  const sessionsOf = async () => (await broker.view(broker.client.workflow.getHandle(id))).sessions.length;
+  const first = JSON.parse((await alice.run('creds', id)).stdout);
+  let renewed: { AccessKeyId: string; Expiration: string };
+  expectExit(await alice.run('config', 'set', 'credsRefreshMargin', '30m'), 0, 'config set margin');
+  try {
+    // 20 minutes left, inside the 30-minute margin, but nothing longer can be had: kept.
+    assert.equal(JSON.parse((await alice.run('creds', id)).stdout).AccessKeyId, first.AccessKeyId);
+    assert.equal(await sessionsOf(), 1);
+    // The grant now ends later than the credentials: renewed.
+    expectExit(await alice.run('extend', id, '--for', '10m', '--reason', 'a bit more'), 0, 'extend');
+    renewed = JSON.parse((await alice.run('creds', id)).stdout);
+    assert.notEqual(renewed.AccessKeyId, first.AccessKeyId);
+    assert.ok(Date.parse(renewed.Expiration) > Date.parse(first.Expiration));
+    assert.equal(await sessionsOf(), 2);
+  } finally {
+    await alice.run('config', 'unset', 'credsRefreshMargin');
+  }
+  // Outside the default 5-minute margin: from the cache.
+  assert.equal(JSON.parse((await alice.run('creds', id)).stdout).AccessKeyId, renewed.AccessKeyId);
+  assert.equal(await sessionsOf(), 2);
+});
+
 test('jit logout deletes cached credentials with the tokens', async () => {
   const requested = await alice.run('request', role, '--for', '30m', '--reason', 'again', '--json');
   expectExit(requested, 0, 'request');

@@ -188,8 +188,9 @@ async function checkCached(
   }
   if (view.status !== 'active') return { ended: `${grantId} has ended (${progress(view)})` };
   const now = Date.now();
-  // Credentials that already last until the grant's end cannot be renewed into longer ones.
-  const untilGrantEnd = view.expiresAt !== undefined && expiresAt >= Date.parse(view.expiresAt);
+  // Credentials that already last until the grant's end cannot be renewed into longer ones (STS
+  // times have whole seconds, the grant's may not).
+  const untilGrantEnd = view.expiresAt !== undefined && expiresAt >= Date.parse(view.expiresAt) - 1000;
   if (expiresAt - now > ctx.config.credsRefreshMarginSeconds * 1000 || (untilGrantEnd && expiresAt > now)) {
     return { use: true };
   }
