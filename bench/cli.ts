@@ -1,8 +1,9 @@
-// How fast `jit` answers: `npx tsx bench/cli.ts` (needs hyperfine on PATH; Debian: apt-get install
-// hyperfine). Builds dist/ if needed, brings up the bench stack (bench/lib/stack.ts), logs alice in,
+// How fast `jit` answers: `node infra/bootstrap.mjs bench/cli.ts` (needs hyperfine on PATH; Debian:
+// apt-get install hyperfine). Builds dist/ if needed, brings up the bench stack (bench/lib/stack.ts), logs alice in,
 // gives her an active prod-readonly grant, then times with hyperfine: `jit --help` and a cached
 // `jit creds --role`, for the bundle (dist/cli/jit.mjs) and for the sources through tsx
-// (cli/bin.js), and an uncached `jit creds --no-cache` (a new STS session each run).
+// (cli/bin.js), and an uncached `jit creds --no-cache` (a new STS session each run); and the bundle on
+// an older Node, the users' own, when one is installed (/usr/bin/node, or JIT_TEST_OLD_NODE).
 // Prints a table (mean, min, and the CPU time, which a busy machine disturbs least) and writes it to
 // bench/results/cli.md.
 import { spawnSync } from 'node:child_process';
@@ -56,6 +57,22 @@ try {
   jit(bundle, 'creds', '--role', 'prod-readonly');
 
   const node = process.execPath;
+  const oldNode = [process.env.JIT_TEST_OLD_NODE, '/usr/bin/node'].find((path) => {
+    if (!path) return false;
+    const version = spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout;
+    return Number(version?.split('.')[0]) < 24;
+  });
+  const oldVersion = oldNode ? spawnSync(oldNode, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
+  const onOldNode = oldNode
+    ? [
+        '-n',
+        `jit --help (bundle, Node ${oldVersion})`,
+        `${oldNode} ${bundle} --help`,
+        '-n',
+        `jit creds --role, cached (bundle, Node ${oldVersion})`,
+        `${oldNode} ${bundle} creds --role prod-readonly`,
+      ]
+    : [];
   const out = join(repoRoot, 'bench/results/cli.md');
   const json = join(home, 'hyperfine.json');
   const run = spawnSync(
@@ -83,6 +100,7 @@ try {
       '-n',
       'jit creds --role --no-cache (bundle)',
       `${node} ${bundle} creds --role prod-readonly --no-cache`,
+      ...onOldNode,
     ],
     { env, stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -95,7 +113,7 @@ try {
     (r) => `| ${r.command} | ${ms(r.mean)} | ${ms(r.min)} | ${ms(r.user + r.system)} |`,
   );
   const table = [
-    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`npx tsx bench/cli.ts\` (hyperfine, 30 runs)`,
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node infra/bootstrap.mjs bench/cli.ts\` (hyperfine, 30 runs)`,
     '',
     '| command | mean | min | CPU (user + system) |',
     '| --- | ---: | ---: | ---: |',
