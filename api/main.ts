@@ -16,6 +16,8 @@ import { GrantService } from './grant-service.js';
 import { buildServer } from './server.js';
 
 const log = createLogger('api');
+/** Longer than the longest request (a decision, 20 s), shorter than an orchestrator's kill (30 s). */
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -88,11 +90,30 @@ async function main(): Promise<void> {
     ],
   });
 
+  // SIGTERM: stop accepting connections; close idle keep-alive connections at once (a client would
+  // otherwise reuse them and get 503s from a process on its way out); let in-flight requests finish
+  // (decisions answer within 20 s), every connection closing as its response is sent; exit by the
+  // deadline whatever is left.
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    await app.close(); // stops accepting, lets in-flight requests finish
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutting down: finishing in-flight requests');
+    setTimeout(() => {
+      log.warn('in-flight requests still running at the shutdown deadline; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    const server = app.server;
+    // A connection whose response went out is closed by the sweep below, not left to idle.
+    server.keepAliveTimeout = 1;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const closed = app.close();
+    server.closeIdleConnections();
+    await closed;
+    clearInterval(sweep);
     await store.close();
     await connection.close();
+    log.info('stopped');
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -102,7 +123,7 @@ async function main(): Promise<void> {
     .warmUp()
     .catch((err: Error) => log.warn({ err: err.message }, 'OIDC issuer not reachable yet'));
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
-  log.info({ slack: slack ? 'on at /slack/events' : 'off' }, 'API listening');
+  log.info({ slack: slack ? 'on at /slack/events' : 'off', node: process.version }, 'API listening');
 }
 
 main().catch((err: unknown) => {

@@ -11,7 +11,6 @@ import { ApiClient } from './lib/http.js';
 import { type BenchStack, startBenchStack } from './lib/stack.js';
 import { latency } from './lib/stats.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values: args } = parseArgs({ options: { grants: { type: 'string', default: '30' } } });
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
 const EventType = proto.temporal.api.enums.v1.EventType;

@@ -29,8 +29,6 @@ import { ApiClient, type OpenLoopResult, openLoop } from './lib/http.js';
 import { type BenchStack, startBenchStack, stopBenchStack } from './lib/stack.js';
 import { type Latency, latency, pool, renderTable, round1, round2, sleep } from './lib/stats.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },

@@ -27,6 +27,8 @@ export interface Command {
   options?: Options;
   /** How many positionals the command takes: [min, max]. */
   args?: [number, number];
+  /** Reads the settings itself (`jit config`): runs even when they are invalid. */
+  ownsConfig?: boolean;
   /** Resolves to the exit code; undefined means 0. */
   run(ctx: Context): Promise<number | undefined>;
 }
@@ -39,8 +41,8 @@ export const globalOptions = {
 } as const satisfies Options;
 
 export const globalHelp = `Global flags:
-  --api URL      broker API (else JIT_API_URL, config.json "apiUrl", http://127.0.0.1:8080)
-  --issuer URL   OIDC issuer (else JIT_OIDC_ISSUER, config.json "issuer", http://127.0.0.1:4444)
+  --api URL      broker API (else JIT_API_URL, \`jit config set apiUrl URL\`, http://127.0.0.1:8080)
+  --issuer URL   OIDC issuer (else JIT_OIDC_ISSUER, \`jit config set issuer URL\`, http://127.0.0.1:4444)
   --json         print the API's JSON instead of tables
   -h, --help     this help`;
 

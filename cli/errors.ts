@@ -34,6 +34,11 @@ export class UsageError extends CliError {
   }
 }
 
+/** The API or the issuer could not be reached (refused, reset, timed out): a cached answer may stand in. */
+export class Unreachable extends CliError {
+  override name = 'Unreachable';
+}
+
 export const notLoggedIn = () => new CliError('not logged in: run `jit login`', exitCodes.login);
 export const sessionExpired = () => new CliError('session expired: run `jit login`', exitCodes.login);
 

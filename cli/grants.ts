@@ -2,7 +2,7 @@
 
 // Type-only: the CLI reads the API's JSON, which has exactly these shapes.
 import { endedStatuses as endedStatusList, type GrantListItem, type GrantView } from '../common/grant.js';
-import { formatDuration, out, paint, relativeTime, status, table } from './output.js';
+import { formatDuration, humanizeSeconds, out, paint, relativeTime, status, table } from './output.js';
 
 export type { Approval, GrantListItem, GrantView } from '../common/grant.js';
 
@@ -22,7 +22,9 @@ export function progress(view: GrantView): string {
     default:
       // The workflow's end reasons mostly say it all already ("denied by bob@...: too broad").
       if (!view.endReason) return view.status;
-      return view.endReason.startsWith(view.status) ? view.endReason : `${view.status}: ${view.endReason}`;
+      return humanizeSeconds(
+        view.endReason.startsWith(view.status) ? view.endReason : `${view.status}: ${view.endReason}`,
+      );
   }
 }
 
@@ -41,7 +43,7 @@ export function printGrant(view: GrantView): void {
     ['activated', view.activatedAt && relativeTime(view.activatedAt)],
     ['expires', view.expiresAt && relativeTime(view.expiresAt)],
     ['ended', view.endedAt && `${relativeTime(view.endedAt)}${view.endedBy ? ` by ${view.endedBy}` : ''}`],
-    ['end reason', view.endReason],
+    ['end reason', view.endReason && humanizeSeconds(view.endReason)],
   ];
   out(paint('bold', view.id));
   for (const [label, value] of rows) if (value) out(`  ${label.padEnd(10)}  ${value}`);
@@ -58,9 +60,13 @@ export function printGrant(view: GrantView): void {
   }
 }
 
-export function printGrantList(grants: GrantListItem[]): void {
+/** When an active grant ends; nothing for one that has not started or has already ended. */
+export const expiresColumn = (g: GrantListItem) =>
+  g.status === 'active' && g.expiresAt ? relativeTime(g.expiresAt) : '-';
+
+export function printGrantList(grants: GrantListItem[], empty = 'no grants'): void {
   if (grants.length === 0) {
-    out('no grants');
+    out(empty);
     return;
   }
   table(
@@ -71,7 +77,7 @@ export function printGrantList(grants: GrantListItem[]): void {
       status(g.status),
       g.requester.email ?? g.requester.sub,
       relativeTime(g.createdAt),
-      g.expiresAt ? relativeTime(g.expiresAt) : '-',
+      expiresColumn(g),
     ]),
   );
 }

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { type Command, createContext, globalHelp, globalOptions, usageOf, type Values } from './command.js';
 import { auditExport, auditVerify } from './commands/audit.js';
+import { configGet, configList, configSet, configUnset } from './commands/config.js';
 import { consoleCommand, creds, env } from './commands/creds.js';
 import { login, logout, whoami } from './commands/login.js';
 import {
@@ -15,9 +16,9 @@ import {
   roles,
   statusCommand,
 } from './commands/requests.js';
-import { loadConfig } from './config.js';
+import { bareConfig, loadConfig } from './config.js';
 import { ApiRefusal, CliError, exitCodes, UsageError } from './errors.js';
-import { paint } from './output.js';
+import { humanizeSeconds, paint } from './output.js';
 
 const commands: Command[] = [
   login,
@@ -37,6 +38,10 @@ const commands: Command[] = [
   env,
   auditExport,
   auditVerify,
+  configList,
+  configGet,
+  configSet,
+  configUnset,
 ];
 
 const overview = `Usage: jit COMMAND [ARGS] [FLAGS]
@@ -50,6 +55,7 @@ ${globalHelp}
 
 Exit codes: 0 ok, 1 refused or failed, 2 not logged in, 3 the answer is no
 (grant ended without becoming active, no active grant, broken audit chain), 64 bad usage.
+Settings (API, issuer, login client): \`jit config list\`.
 Run \`jit COMMAND --help\` for a command's flags.`;
 
 /** The command named by the first one or two words, and the arguments after it. */
@@ -60,7 +66,23 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return one && { command: one, rest: argv.slice(1) };
 }
 
-async function main(argv: string[]): Promise<number> {
+/** `jit --api URL roles` as `jit roles --api URL`: global flags may come before the command. */
+function hoistGlobalFlags(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const name = /^--([\w-]+)/.exec(argv[i] as string)?.[1];
+    const spec = name && name !== 'help' ? globalOptions[name as keyof typeof globalOptions] : undefined;
+    if (!spec) break;
+    const takesValue = spec.type === 'string' && !(argv[i] as string).includes('=');
+    leading.push(...argv.slice(i, i + (takesValue ? 2 : 1)));
+    i += takesValue ? 2 : 1;
+  }
+  return [...argv.slice(i), ...leading];
+}
+
+async function main(args: string[]): Promise<number> {
+  const argv = hoistGlobalFlags(args);
   const [first] = argv;
   if (first === undefined) throw new UsageError('missing command', overview);
   if (first === '--help' || first === '-h' || first === 'help') {
@@ -103,10 +125,12 @@ async function main(argv: string[]): Promise<number> {
         : `unexpected argument "${parsed.positionals[max]}"`;
     throw new UsageError(message, usageOf(command));
   }
-  const config = loadConfig({
-    api: typeof parsed.values.api === 'string' ? parsed.values.api : undefined,
-    issuer: typeof parsed.values.issuer === 'string' ? parsed.values.issuer : undefined,
-  });
+  const config = command.ownsConfig
+    ? bareConfig()
+    : loadConfig({
+        api: typeof parsed.values.api === 'string' ? parsed.values.api : undefined,
+        issuer: typeof parsed.values.issuer === 'string' ? parsed.values.issuer : undefined,
+      });
   return (
     (await command.run(createContext(command, config, parsed.positionals, parsed.values))) ?? exitCodes.ok
   );
@@ -117,6 +141,7 @@ const refusalHints: Record<string, string> = {
   unknown_role: 'run `jit roles` to see the roles you may request',
   policy_denied: 'run `jit roles` to see the roles you may request and their limits',
   not_found: 'run `jit list` to see the grants you can see',
+  extension_exceeds_cap: 'run `jit roles` to see the role limits',
 };
 
 function report(err: unknown): number {
@@ -125,7 +150,8 @@ function report(err: unknown): number {
     process.stderr.write(`${prefix} ${err.message}\n\n${err.usage}\n`);
   } else if (err instanceof ApiRefusal) {
     const hint = refusalHints[err.code];
-    process.stderr.write(`${prefix} refused (${err.code}): ${err.apiMessage}${hint ? `\n${hint}` : ''}\n`);
+    const message = humanizeSeconds(err.apiMessage);
+    process.stderr.write(`${prefix} refused (${err.code}): ${message}${hint ? `\n${hint}` : ''}\n`);
   } else if (err instanceof CliError) {
     process.stderr.write(`${prefix} ${err.message}\n`);
   } else {

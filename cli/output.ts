@@ -84,3 +84,14 @@ export function formatDuration(seconds: number): string {
   }
   return parts.join('') || '0s';
 }
+
+/**
+ * Seconds written out by the API ("at most 28800s", "no decision within 3600s") as the CLI writes
+ * every other duration ("8h"); under a minute they stay as they are.
+ */
+export function humanizeSeconds(text: string): string {
+  return text.replace(/\b(\d+)s\b/g, (whole, digits: string) => {
+    const seconds = Number(digits);
+    return seconds >= 60 ? formatDuration(seconds) : whole;
+  });
+}

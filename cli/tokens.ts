@@ -1,13 +1,15 @@
 // The token cache: one file per config dir, readable only by its owner, refreshed before it goes stale.
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { refreshTokenGrant, type TokenEndpointResponse } from 'openid-client';
+import type { TokenEndpointResponse } from 'openid-client';
 import type { CliConfig } from './config.js';
 import { notLoggedIn, sessionExpired } from './errors.js';
-import { discoverIssuer } from './oidc.js';
+import { audienceParameters, discoverIssuer, openidClient } from './oidc.js';
 
 export interface CachedTokens {
   issuer: string;
+  /** The client the tokens were issued to; absent in caches written before it was a setting. */
+  client_id?: string;
   access_token: string;
   refresh_token?: string;
   id_token?: string;
@@ -23,8 +25,10 @@ export const tokenCachePath = (config: CliConfig) => join(config.dir, 'tokens.js
 export function readTokens(config: CliConfig): CachedTokens | undefined {
   try {
     const tokens = JSON.parse(readFileSync(tokenCachePath(config), 'utf8')) as CachedTokens;
-    // Tokens from another issuer are no login for this one.
-    return tokens.issuer === config.issuer && tokens.access_token ? tokens : undefined;
+    // Tokens from another issuer or client are no login for this one.
+    if (tokens.issuer !== config.issuer || !tokens.access_token) return undefined;
+    if (tokens.client_id !== undefined && tokens.client_id !== config.clientId) return undefined;
+    return tokens;
   } catch {
     return undefined;
   }
@@ -37,6 +41,7 @@ export function saveTokens(
 ): CachedTokens {
   const tokens: CachedTokens = {
     issuer: config.issuer,
+    client_id: config.clientId,
     access_token: response.access_token,
     // Issuers that do not rotate refresh tokens omit it from a refresh response: keep the old one.
     ...((response.refresh_token ?? previous?.refresh_token)
@@ -70,9 +75,11 @@ export async function accessToken(config: CliConfig): Promise<string> {
   if (!tokens) throw notLoggedIn();
   if (tokens.expires_at - REFRESH_MARGIN_MS > Date.now()) return tokens.access_token;
   if (!tokens.refresh_token) throw sessionExpired();
+  const oidc = await discoverIssuer(config);
+  const { refreshTokenGrant } = await openidClient();
   let response: TokenEndpointResponse;
   try {
-    response = await refreshTokenGrant(await discoverIssuer(config.issuer), tokens.refresh_token);
+    response = await refreshTokenGrant(oidc, tokens.refresh_token, audienceParameters(config));
   } catch {
     // A revoked, expired or unknown refresh token: only a new login helps.
     throw sessionExpired();

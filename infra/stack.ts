@@ -1,17 +1,18 @@
-// `npm start`: the whole local stack in the foreground; Ctrl-C stops what this run started.
+// `npm start`: the whole local stack in the foreground; Ctrl-C stops what this run started. The API
+// and the worker are restarted when they die (with a backoff; the stack stops after repeated crashes).
+// .data/stack.json says where everything listens, for `npm run dev-token` and scripts.
 
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
-import { startApi, startOidcIssuer, startWorker } from './broker/processes.js';
+import { type SupervisionHooks, startApi, startOidcIssuer, startWorker } from './broker/processes.js';
 import { devAssertionKeys, devPayloadKeys } from './dev-keys.js';
 import { writeDevDirectory } from './oidc/dev-directory.js';
-import { dataDir, logsDir } from './paths.js';
+import { dataDir, ensureDir, logsDir } from './paths.js';
 import { PrerequisiteError, type RunningService } from './process.js';
+import { type StackInfo, stackFile } from './stack-info.js';
 import { startTemporal } from './temporal/server.js';
-
-// The pinned AWS SDK supports Node 20; its notice about releases after January 2027 is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const host = '127.0.0.1';
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -21,8 +22,11 @@ const ports = {
   moto: port('MOTO_PORT', 5000),
   temporal: port('TEMPORAL_PORT', 7233),
   temporalUi: port('TEMPORAL_UI_PORT', 8233),
+  temporalMetrics: port('TEMPORAL_METRICS_PORT', 8234),
 };
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
+/** Set-up chatter (builds, installs) on its own indented line, never inside the table. */
+const progress = (msg: string) => say(`           ${msg}`);
 
 async function main(): Promise<void> {
   const running: RunningService[] = [];
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('\nstopping ...');
+    rmSync(stackFile, { force: true });
     for (const service of running.reverse()) await service.stop().catch(() => {});
     process.exit(exitCode);
   };
@@ -38,25 +43,43 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll());
 
   const up = async (what: string, start: Promise<RunningService>) => {
-    process.stdout.write(`${what.padEnd(10)} `);
     const service = await start;
     running.push(service);
-    say(`${service.reused ? 'already up' : 'started'}  ${service.uiUrl ?? service.url}`);
+    say(
+      `${what.padEnd(10)} ${(service.reused ? 'already up' : 'started').padEnd(10)} ${service.uiUrl ?? service.url}`,
+    );
     return service;
+  };
+  const info: StackInfo = { pids: {} } as StackInfo;
+  const writeInfo = () => writeFileSync(stackFile, `${JSON.stringify(info, null, 2)}\n`);
+  const hooks: SupervisionHooks = {
+    say: (line) => say(`[supervisor] ${line}`),
+    giveUp: (why) => {
+      say(`\n[supervisor] ${why}: stopping the stack.`);
+      void stopAll(1);
+    },
+    onRestart: (name, pid) => {
+      if (!stopping && pid) {
+        info.pids[name as 'api' | 'worker'] = pid;
+        writeInfo();
+      }
+    },
   };
 
   try {
+    ensureDir(dataDir);
     const temporal = await up(
       'temporal',
       startTemporal({
         host,
         port: ports.temporal,
         uiPort: ports.temporalUi,
-        log: say,
+        metricsPort: ports.temporalMetrics,
+        log: progress,
         codecEndpoint: `http://${host}:${ports.api}/codec`,
       }),
     );
-    const moto = await up('moto', startMoto({ host, port: ports.moto, log: say }));
+    const moto = await up('moto', startMoto({ host, port: ports.moto, log: progress }));
     const { broker: brokerKey } = await seedMoto(moto.url);
     const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc }));
 
@@ -69,7 +92,6 @@ async function main(): Promise<void> {
       AWS_SECRET_ACCESS_KEY: brokerKey.secretAccessKey,
       API_HOST: host,
       API_PORT: String(ports.api),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       JIT_PAYLOAD_KEYS: devPayloadKeys(),
       JIT_CODEC_CORS_ORIGINS: `http://${host}:${ports.temporalUi}`,
       // Both processes get both here for simplicity; in production only front doors hold the signing key.
@@ -80,36 +102,56 @@ async function main(): Promise<void> {
         process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),
     };
     const slackOn = Boolean(process.env.SLACK_BOT_TOKEN && process.env.SLACK_SIGNING_SECRET);
-    await up(
+    const worker = await up(
       'worker',
       startWorker({
         temporalAddress: temporal.url,
         namespace: 'default',
         taskQueue: 'jit-broker',
         env: brokerEnv,
+        hooks,
       }),
     );
-    const api = await up('api', startApi({ host, port: ports.api, env: brokerEnv }));
+    const api = await up('api', startApi({ host, port: ports.api, env: brokerEnv, hooks }));
+
+    const temporalUi = temporal.uiUrl ?? `http://${host}:${ports.temporalUi}`;
+    const pidOf = (service: RunningService) => (service as { pid?: () => number | undefined }).pid?.();
+    Object.assign(info, {
+      apiUrl: api.url,
+      oidcIssuer: oidc.url,
+      temporalAddress: temporal.url,
+      temporalUi,
+      temporalMetrics: `http://${host}:${ports.temporalMetrics}/metrics`,
+      motoUrl: moto.url,
+      logs: logsDir,
+      node: process.version,
+      pids: { api: pidOf(api), worker: pidOf(worker) },
+    } satisfies StackInfo);
+    writeInfo();
 
     say(`
-jit-broker local stack is up (logs in ${logsDir}).
+jit-broker local stack is up on Node ${process.version} (logs in ${logsDir}).
 
   API              ${api.url}   (health: ${api.url}/readyz)
-  Temporal UI      ${temporal.uiUrl ?? `http://${host}:${ports.temporalUi}`}
+  Temporal UI      ${temporalUi}   (server metrics: ${info.temporalMetrics})
   OIDC issuer      ${oidc.url}/.well-known/openid-configuration
   AWS (moto)       ${moto.url}
   Slack            ${slackOn ? `on: point the app's interactivity URL at ${api.url}/slack/events` : 'off (README, "Slack approvals")'}
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
-Get an approved grant and credentials (README, "Your first grant"):
+Point the jit CLI at this stack (once; it writes ~/.config/jit/config.json):
+  npm run --silent jit -- config set apiUrl ${api.url}
+  npm run --silent jit -- config set issuer ${oidc.url}
+then \`npm run --silent jit -- login\` (alice / alice), or the same with an installed \`jit\`.
+Tokens for scripts (README, "Your first grant"):
   ALICE=$(npm run --silent dev-token -- alice)
   curl -s -X POST ${api.url}/v1/requests -H "Authorization: Bearer $ALICE" \\
     -H 'content-type: application/json' \\
     -d '{"role":"prod-readonly","duration":"30m","reason":"look at logs"}'
-  curl -s -X POST ${api.url}/v1/requests/<id>/credentials -H "Authorization: Bearer $ALICE"
 API reference: ${api.url}/openapi.json
+Where everything listens: ${stackFile}
 
-Ctrl-C stops everything this command started.`);
+The API and the worker are restarted if they die. Ctrl-C stops everything this command started.`);
   } catch (err) {
     if (err instanceof PrerequisiteError) say(`\n${err.message}`);
     else say(`\nstart-up failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,6 +1,8 @@
 // One Cedar authorization call against the loaded policy set. Schema and policies are parsed once
 // (cedar-wasm keeps them in its own cache under a name); each call only sends entities and context.
 import { randomUUID } from 'node:crypto';
+// First: sets a V8 flag before Cedar's Wasm module loads (see the file).
+import './v8-guard.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { CedarSources } from './cedar-files.js';
 import type { CatalogRole, Principal } from './types.js';

@@ -1,6 +1,8 @@
 // Reads schema.cedarschema and policies.cedar and checks them with Cedar itself: parse, then the
 // strict validator. Cedar reports byte offsets; every problem becomes `file:line:column: message`.
 import { readFileSync } from 'node:fs';
+// First: sets a V8 flag before Cedar's Wasm module loads (see the file).
+import './v8-guard.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { type LoadProblem, lineColumnAt, PolicyLoadError } from './load-error.js';
 

@@ -4,9 +4,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseInstant } from '../cli/commands/audit.js';
 import { shellQuote } from '../cli/commands/creds.js';
-import { loadConfig } from '../cli/config.js';
-import { formatDuration, relativeTime } from '../cli/output.js';
+import { loadConfig, parseMargin, settingKey } from '../cli/config.js';
+import { formatDuration, humanizeSeconds, relativeTime } from '../cli/output.js';
 
 test('API and issuer URLs: flag, then env, then config file, then the local stack', () => {
   const home = mkdtempSync(join(tmpdir(), 'jit-config-'));
@@ -14,6 +15,9 @@ test('API and issuer URLs: flag, then env, then config file, then the local stac
   assert.deepEqual(loadConfig({}, env), {
     apiUrl: 'http://127.0.0.1:8080',
     issuer: 'http://127.0.0.1:4444',
+    clientId: 'jit-cli',
+    scopes: 'openid profile email groups offline_access',
+    credsRefreshMarginSeconds: 300,
     dir: join(home, 'jit'),
   });
   mkdirSync(join(home, 'jit'));
@@ -28,7 +32,7 @@ test('API and issuer URLs: flag, then env, then config file, then the local stac
   assert.equal(loadConfig({}, withEnv).issuer, 'https://idp.env');
   assert.equal(loadConfig({ api: 'https://flag.example.com' }, withEnv).apiUrl, 'https://flag.example.com');
   assert.equal(loadConfig({ issuer: 'https://idp.flag' }, withEnv).issuer, 'https://idp.flag');
-  assert.throws(() => loadConfig({ api: 'not a url' }, env), /API URL "not a url" is not a URL/);
+  assert.throws(() => loadConfig({ api: 'not a url' }, env), /apiUrl "not a url" is not an http\(s\) URL/);
   writeFileSync(join(home, 'jit', 'config.json'), '[');
   assert.throws(() => loadConfig({}, env), /config\.json is not a JSON object/);
 });
@@ -47,4 +51,46 @@ test('relative times and durations read like a person says them', () => {
 
 test('shell quoting survives quotes and dollars', () => {
   assert.equal(shellQuote(`a'b$c`), `'a'\\''b$c'`);
+});
+
+test('login settings: client id, scopes and audience from env or the config file', () => {
+  const home = mkdtempSync(join(tmpdir(), 'jit-config-'));
+  mkdirSync(join(home, 'jit'));
+  writeFileSync(
+    join(home, 'jit', 'config.json'),
+    JSON.stringify({ oidcClientId: 'jit-okta', oidcAudience: 'api://jit', credsRefreshMargin: '10m' }),
+  );
+  const env = { XDG_CONFIG_HOME: home };
+  const fromFile = loadConfig({}, env);
+  assert.equal(fromFile.clientId, 'jit-okta');
+  assert.equal(fromFile.audience, 'api://jit');
+  assert.equal(fromFile.credsRefreshMarginSeconds, 600);
+  const fromEnv = loadConfig({}, { ...env, JIT_OIDC_CLIENT_ID: 'other', JIT_OIDC_SCOPES: 'openid groups' });
+  assert.equal(fromEnv.clientId, 'other');
+  assert.equal(fromEnv.scopes, 'openid groups');
+  assert.throws(() => loadConfig({}, { ...env, JIT_OIDC_SCOPES: 'groups' }), /must include openid/);
+  assert.throws(() => loadConfig({}, { ...env, JIT_CREDS_REFRESH_MARGIN: 'soon' }), /not a duration/);
+  assert.equal(parseMargin('90s'), 90);
+  assert.equal(parseMargin('0'), 0);
+  assert.equal(settingKey('api-url'), 'apiUrl');
+  assert.equal(settingKey('JIT_OIDC_AUDIENCE'), 'oidcAudience');
+  assert.equal(settingKey('nope'), undefined);
+});
+
+test('audit time bounds: a plain day is its start in UTC; times need an offset', () => {
+  assert.equal(parseInstant('2026-12-01'), '2026-12-01T00:00:00Z');
+  assert.equal(parseInstant('2026-12-01T09:30:00+02:00'), '2026-12-01T09:30:00+02:00');
+  assert.equal(parseInstant('2026-12-01T09:30Z'), '2026-12-01T09:30Z');
+  assert.equal(parseInstant('2026-02-30'), undefined);
+  assert.equal(parseInstant('2026-12-01T09:30:00'), undefined, 'no offset: whose 09:30?');
+  assert.equal(parseInstant('yesterday'), undefined);
+});
+
+test('seconds in API messages read as durations', () => {
+  assert.equal(
+    humanizeSeconds('the role allows at most 28800s in total; this grant has 30600s'),
+    'the role allows at most 8h in total; this grant has 8h30m',
+  );
+  assert.equal(humanizeSeconds('no decision within 3600s'), 'no decision within 1h');
+  assert.equal(humanizeSeconds('retry in 30s'), 'retry in 30s');
 });

@@ -1,11 +1,13 @@
 // The `jit` command as a person uses it: a real child process per command, logged in through the
 // real device flow, against a real API, broker worker, Temporal and moto.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromProcess } from '@aws-sdk/credential-provider-process';
+import { completeUserStep } from '../infra/oidc/device-login.js';
 import { startFakeFederation, startTestApi, type TestApi } from './support/api.js';
 import { eventually } from './support/assertions.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
@@ -59,6 +61,10 @@ const commandNames = [
   ['env'],
   ['audit', 'export'],
   ['audit', 'verify'],
+  ['config', 'list'],
+  ['config', 'get'],
+  ['config', 'set'],
+  ['config', 'unset'],
 ];
 
 test('--help on every command prints its usage on stdout and exits 0', async () => {
@@ -247,6 +253,17 @@ test('creds --role finds the active grant; env prints shell exports; console pri
     /^http:\/\/127\.0\.0\.1:\d+\/federation\?Action=login&.*SigninToken=fake-signin-token/,
   );
 
+  // Without AWS federation no sign-in URL can be built: a clear error, nothing printed on stdout.
+  const noFederation = await startTestApi(broker);
+  try {
+    const failed = await alice.run('--api', noFederation.url, 'console', grantId);
+    expectExit(failed, 1, 'console without federation');
+    assert.match(failed.stderr, /no console sign-in URL: the broker could not get a sign-in token/);
+    assert.equal(failed.stdout, '');
+  } finally {
+    await noFederation.close();
+  }
+
   // Bob reviews prod-admin and sees alice's grant, but credentials are only ever the requester's.
   const bobs = await bob.run('creds', '--role', 'prod-admin');
   expectExit(bobs, 3, 'a reviewer asking for creds by role');
@@ -263,8 +280,12 @@ test('status and list show the grant to a person', async () => {
 
   const mine = await alice.run('status');
   expectExit(mine, 0, 'status');
-  assert.match(mine.stdout, /^ID\s+ROLE\s+STATUS/);
-  assert.match(mine.stdout, new RegExp(`${grantId}\\s+prod-admin\\s+active\\s+alice`));
+  assert.match(mine.stdout, /^Your active and pending grants\nID\s+ROLE\s+STATUS\s+CREATED\s+EXPIRES\n/);
+  assert.match(
+    mine.stdout,
+    new RegExp(`${grantId}\\s+prod-admin\\s+active\\s+(just now|\\S+ ago)\\s+in (59m|1h)`),
+  );
+  assert.match(mine.stdout, /Waiting for review \(by others, not approved by you\)\nnone\n/);
 
   const listed = JSON.parse(
     (await bob.run('list', '--status', 'active', '--role', 'prod-admin', '--json')).stdout,
@@ -280,10 +301,28 @@ test('revoke ends the grant; creds then fail on stderr naming the next step', as
   expectExit(revoked, 0, 'revoke');
   assert.match(revoked.stdout, /revoked by bob@example.test: INC-42 done/);
 
-  const byId = await alice.run('creds', grantId);
-  expectExit(byId, 1, 'creds of a revoked grant');
-  assert.match(byId.stderr, /grant_not_active: .*`jit status grant-/);
-  assert.equal(byId.stdout, '');
+  // alice's cached credentials of that grant: the status check finds it revoked.
+  const cached = await alice.run('creds', grantId);
+  expectExit(cached, 3, 'creds of a revoked grant, from the cache');
+  assert.match(
+    cached.stderr,
+    /has ended \(revoked by bob@example.test: INC-42 done\); its cached credentials are deleted/,
+  );
+  assert.equal(cached.stdout, '');
+  const uncached = await alice.run('creds', grantId);
+  expectExit(uncached, 3, 'creds of a revoked grant');
+  assert.match(
+    uncached.stderr,
+    /is not active \(revoked by bob@example.test: INC-42 done\); see `jit status grant-/,
+  );
+  assert.equal(uncached.stdout, '');
+
+  // A revoked grant has no expiry to show any more.
+  const listed = await alice.run('list', '--role', 'prod-admin');
+  assert.match(
+    listed.stdout,
+    new RegExp(`${grantId}\\s+prod-admin\\s+revoked\\s+alice\\s+(just now|\\S+ ago)\\s+-\n`),
+  );
 });
 
 test('request --wait exits 3 when the grant is denied; cancel withdraws a pending request', async () => {
@@ -322,6 +361,40 @@ test('request --wait exits 3 when the grant is denied; cancel withdraws a pendin
   assert.match(cancelled.stdout, /cancelled/);
 });
 
+test('status shows a reviewer what waits for them, until they have approved it', async () => {
+  const pending = await alice.run(
+    'request',
+    'prod-admin',
+    '--for',
+    '1h',
+    '--reason',
+    'INC-45',
+    '--ticket',
+    'INC-45',
+  );
+  const [, id] = pending.stderr.match(/requested (grant-\w+)/) ?? [];
+  const before = await bob.run('status');
+  expectExit(before, 0, 'bob status');
+  assert.match(
+    before.stdout,
+    new RegExp(
+      `${id}\\s+prod-admin\\s+alice@example.test\\s+request\\s+0 of 2\\s+(just now|\\S+ ago)\\s+INC-45\n`,
+    ),
+  );
+  assert.match(before.stderr, /decide with `jit approve ID`/);
+  expectExit(await bob.run('approve', id as string), 0, 'bob approves');
+  // Other test files' grants share the list; look at this one.
+  type Review = { id: string; approvals: number; requiredApprovals: number };
+  const reviews = async (user: CliUser) =>
+    (JSON.parse((await user.run('status', '--json')).stdout).toReview as Review[]).filter((r) => r.id === id);
+  assert.deepEqual(await reviews(bob), [], 'bob has approved it');
+  assert.deepEqual(
+    (await reviews(carol)).map((r) => [r.approvals, r.requiredApprovals]),
+    [[1, 2]],
+  );
+  expectExit(await alice.run('cancel', id as string), 0, 'cancel');
+});
+
 test('extend asks for more time on an active grant', async () => {
   const requested = await alice.run(
     'request',
@@ -339,6 +412,14 @@ test('extend asks for more time on an active grant', async () => {
   expectExit(extended, 0, 'extend');
   const after = JSON.parse(extended.stdout);
   assert.ok(Date.parse(after.expiresAt) > Date.parse(view.expiresAt), 'the grant runs longer');
+
+  // The cap reads like every other duration the CLI prints.
+  const capped = await alice.run('extend', view.id, '--for', '2h', '--reason', 'all day');
+  expectExit(capped, 1, 'extend past the cap');
+  assert.match(
+    capped.stderr,
+    /refused \(extension_exceeds_cap\): the role allows at most 1h in total; this grant has 30m/,
+  );
 });
 
 test('audit verify and export for auditors; engineers are refused', async () => {
@@ -347,10 +428,18 @@ test('audit verify and export for auditors; engineers are refused', async () => 
 
   const verified = await dave.run('audit', 'verify');
   expectExit(verified, 0, 'audit verify');
-  assert.match(verified.stdout, /ok: audit chain intact, \d+ rows checked/);
+  assert.match(
+    verified.stdout,
+    /ok: audit chain intact, (\d+) rows checked\nhead: row \d+, hash [0-9a-f]{64}\n/,
+  );
+
+  const badDate = await dave.run('audit', 'export', '--from', '01/12/2026');
+  expectExit(badDate, 64, 'audit export with a date it cannot read');
+  assert.match(badDate.stderr, /--from "01\/12\/2026" is not a day \(2026-12-01\)/);
 
   const out = join(dave.configHome, 'events.jsonl');
-  const exported = await dave.run('audit', 'export', '--from', '2000-01-01T00:00:00Z', '--out', out);
+  // A plain day: its start, UTC.
+  const exported = await dave.run('audit', 'export', '--from', '2000-01-01', '--out', out);
   expectExit(exported, 0, 'audit export');
   const events = readFileSync(out, 'utf8')
     .trim()
@@ -396,4 +485,110 @@ test('an expired access token is refreshed; a dead session says to log in again;
   const gone = await carol.run('whoami');
   expectExit(gone, 2, 'whoami after logout');
   assert.match(gone.stderr, /not logged in: run `jit login`/);
+});
+
+test('jit config writes the settings file that later commands read', async () => {
+  const erin = cliUser(api.url, { env: {} });
+  const set = await erin.run('config', 'set', 'api-url', `${api.url}/`);
+  expectExit(set, 0, 'config set');
+  expectExit(await erin.run('config', 'set', 'issuer', testStack().oidcIssuer), 0, 'config set issuer');
+  assert.equal(
+    (await erin.run('config', 'get', 'apiUrl')).stdout,
+    `${api.url}\n`,
+    'stored without the slash',
+  );
+  const file = join(erin.configHome, 'jit', 'config.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
+    apiUrl: api.url,
+    issuer: testStack().oidcIssuer,
+  });
+
+  const listed = await erin.run('config', 'list');
+  assert.match(listed.stdout, new RegExp(`apiUrl\\s+${api.url.replace(/[.]/g, '\\.')}\\s+file`));
+  assert.match(listed.stdout, /oidcClientId\s+jit-cli\s+default/);
+  const overridden = await erin.run('config', 'get', 'apiUrl', '--api', 'http://127.0.0.1:1');
+  assert.equal(overridden.stdout, 'http://127.0.0.1:1\n');
+
+  const bad = await erin.run('config', 'set', 'apiUrl', 'ftp://x');
+  expectExit(bad, 64, 'config set with a bad URL');
+  expectExit(await erin.run('config', 'set', 'colour', 'red'), 64, 'unknown setting');
+
+  // No JIT_* variables in this shell: login and the API come from the file.
+  expectExit(await loginWithCli(erin, 'erin'), 0, 'login from config.json');
+  expectExit(await erin.run('roles'), 0, 'roles from config.json');
+  expectExit(await erin.run('config', 'unset', 'apiUrl'), 0, 'config unset');
+  assert.equal((await erin.run('config', 'get', 'apiUrl')).stdout, 'http://127.0.0.1:8080\n');
+});
+
+test('login settings: the audience is sent when set; a wrong client id or audience is named', async () => {
+  const withAudience = cliUser(api.url, {
+    env: {
+      JIT_API_URL: api.url,
+      JIT_OIDC_ISSUER: testStack().oidcIssuer,
+      JIT_OIDC_AUDIENCE: 'urn:jit-broker-api',
+    },
+  });
+  expectExit(await loginWithCli(withAudience, 'alice'), 0, 'login with the audience named');
+  expectExit(await withAudience.run('roles'), 0, 'roles with that token');
+
+  const wrongClient = cliUser(api.url, {
+    env: {
+      JIT_API_URL: api.url,
+      JIT_OIDC_ISSUER: testStack().oidcIssuer,
+      JIT_OIDC_CLIENT_ID: 'no-such-client',
+    },
+  });
+  const refused = await wrongClient.run('login', '--no-browser');
+  expectExit(refused, 1, 'login with an unknown client id');
+  assert.match(
+    refused.stderr,
+    /login refused by .*invalid_client.*does not know the client id "no-such-client" \(JIT_OIDC_CLIENT_ID\)/,
+  );
+
+  const wrongAudience = cliUser(api.url, {
+    env: {
+      JIT_API_URL: api.url,
+      JIT_OIDC_ISSUER: testStack().oidcIssuer,
+      JIT_OIDC_AUDIENCE: 'urn:someone-else',
+    },
+  });
+  const refusedAudience = await wrongAudience.run('login');
+  expectExit(refusedAudience, 1, 'login with a wrong audience');
+  assert.match(
+    refusedAudience.stderr,
+    /invalid_target.*refused the audience "urn:someone-else" \(JIT_OIDC_AUDIENCE\)/,
+  );
+});
+
+/** `jit login` at a terminal: `script` gives it a pseudo-terminal; the test plays the browser. */
+async function loginAtTerminal(user: CliUser, ...flags: string[]): Promise<string> {
+  const command = [process.execPath, jitBin, 'login', ...flags].join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: user.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const url = await eventually('the login URL', async () => output.match(/https?:\/\/\S*user_code=\S+/)?.[0]);
+  // Nobody presses Enter: no browser is ever opened by a test.
+  await completeUserStep(url.trim(), { username: 'erin', password: 'erin' });
+  assert.equal(await exited, 0, output);
+  child.stdin.end();
+  return output;
+}
+
+test('jit login at a terminal offers to open the browser; --no-browser does not', async () => {
+  const atTerminal = await loginAtTerminal(cliUser(api.url));
+  assert.match(atTerminal, /Press Enter to open it in your browser\./);
+  assert.match(atTerminal, /logged in as erin@example.test/);
+  const declined = await loginAtTerminal(cliUser(api.url), '--no-browser');
+  assert.doesNotMatch(declined, /Press Enter/);
+  assert.match(declined, /logged in as erin@example.test/);
+  // Without a terminal (every other test here) there is no offer either.
+  const piped = await loginWithCli(cliUser(api.url), 'erin');
+  assert.doesNotMatch(piped.stderr, /Press Enter/);
 });

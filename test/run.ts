@@ -1,5 +1,6 @@
-// `npm test`: lint + type check, a private stack (in-memory Temporal dev server, moto, dev OIDC
-// issuer, PostgreSQL) on free ports so it never collides with `npm start`, then every test file.
+// `npm test`: lint + type check, the production build (dist/, skipped when its inputs are unchanged),
+// a private stack (in-memory Temporal dev server, moto, dev OIDC issuer, PostgreSQL) on free ports so
+// it never collides with `npm start`, then every test file.
 // Ends with one line: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,6 @@ import { startPostgres } from '../infra/postgres.js';
 import { freePort, type RunningService } from '../infra/process.js';
 import { ensureTemporalCli } from '../infra/temporal/cli.js';
 import { startTemporal } from '../infra/temporal/server.js';
-
-// The pinned AWS SDK supports Node 20; its notice about releases after January 2027 is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const host = '127.0.0.1';
 const say = (msg: string) => process.stdout.write(`${msg}\n`);
@@ -88,6 +86,13 @@ async function main(): Promise<void> {
     check('lint (biome)', join(repoRoot, 'node_modules/.bin/biome'), ['check', '.']);
     check('type check (tsc --noEmit)', join(repoRoot, 'node_modules/.bin/tsc'), ['--noEmit', '-p', '.']);
   }
+  // Tests start the API, the worker and the CLI from dist/, as production does.
+  check('build (npm run build, skipped when unchanged)', process.execPath, [
+    '--import',
+    'tsx',
+    join(repoRoot, 'infra/build.ts'),
+    '--if-changed',
+  ]);
 
   const services: RunningService[] = [];
   try {

@@ -1,7 +1,24 @@
-// The workflow bundle, built in a child process: webpack and its loaders take about 115 MB of RSS
-// that the worker would otherwise keep for its whole life (measured with bench/rss-probe.mts).
+// The workflow bundle. Production (dist/, `npm run build`) ships it prebuilt next to the worker, so a
+// worker starts without webpack. Development builds it at start in a child process: webpack and its
+// loaders take about 115 MB of RSS that the worker would otherwise keep for its whole life (measured
+// with bench/rss-probe.mts).
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { workflowsPath } from './worker.js';
+
+/** Where `npm run build` writes the bundle: dist/worker/workflow-bundle.js, beside the compiled worker. */
+export const prebuiltBundlePath = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+
+/**
+ * The prebuilt bundle's code when there is one, else a bundle built now. `{ code }` rather than a
+ * path, so code can be put in front of it before the worker loads it.
+ */
+export async function workflowBundle(): Promise<{ code: string; prebuilt: boolean }> {
+  if (existsSync(prebuiltBundlePath))
+    return { code: readFileSync(prebuiltBundlePath, 'utf8'), prebuilt: true };
+  return { ...(await bundleWorkflowsInChildProcess()), prebuilt: false };
+}
 
 const childScript = `
 const { bundleWorkflowCode } = await import(process.argv[1]);

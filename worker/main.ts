@@ -8,7 +8,7 @@ import { createLogger } from '../platform/logger.js';
 import type { EncryptionCodec } from '../platform/payload-codec.js';
 import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
-import { bundleWorkflowsInChildProcess } from './bundle.js';
+import { workflowBundle } from './bundle.js';
 import { createBrokerWorker, startReconciler } from './worker.js';
 
 const log = createLogger('worker');
@@ -42,21 +42,36 @@ async function main(): Promise<void> {
       config.JIT_PAYLOAD_KEYS,
     );
     await checkVerificationKeys(store.keys, assertionVerifyKeys);
+    const { prebuilt, ...bundle } = await workflowBundle();
     const worker = await createBrokerWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities,
       dataConverter,
-      workflowBundle: await bundleWorkflowsInChildProcess(),
+      workflowBundle: bundle,
       assertionVerifyKeys,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      // SIGTERM drains: no new tasks; running activities (AWS calls, audit rows) get 10 s to finish,
+      // then are cancelled and retried elsewhere. Past 20 s the worker stops anyway: whatever it had
+      // not finished stays in Temporal for the next worker (orchestrators kill at 30 s by default).
+      shutdownGraceTime: 10_000,
+      shutdownForceTime: 20_000,
     });
     await startReconciler(client, config.TEMPORAL_TASK_QUEUE, config.JIT_RECONCILE_INTERVAL);
     const identity = await aws.brokerIdentity();
-    log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, aws: identity.arn }, 'worker started');
+    log.info(
+      {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        aws: identity.arn,
+        node: process.version,
+        workflowBundle: prebuilt ? 'prebuilt' : 'built at start',
+      },
+      'worker started',
+    );
     // Resolves after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
     await worker.run();
+    log.info('worker stopped');
   } finally {
     await close();
     await clientConnection.close();

@@ -5,7 +5,10 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
 import { withAssertionKeys } from './workflow-bundle.js';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The workflows' entry beside this file: index.ts in the sources, index.js in dist/. */
+export const workflowsPath = fileURLToPath(
+  new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 /** The broker's worker: the grant and revocation-ledger workflows plus every activity, on one task queue. */
 export function createBrokerWorker(opts: {
@@ -20,6 +23,10 @@ export function createBrokerWorker(opts: {
   assertionVerifyKeys: string;
   /** Sticky cache size; the SDK's default grows with the heap limit (thousands of workflows here). */
   maxCachedWorkflows?: number;
+  /** After SIGTERM: how long (ms) running activities may go on before they are cancelled. */
+  shutdownGraceTime?: number;
+  /** After SIGTERM: when (ms) the worker gives up waiting and stops anyway. */
+  shutdownForceTime?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -30,6 +37,8 @@ export function createBrokerWorker(opts: {
     // After a worker crash its sticky queue holds the next task until this passes; keep expiries on time.
     stickyQueueScheduleToStartTimeout: '3s',
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
+    ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
     workflowBundle: withAssertionKeys(opts.workflowBundle, opts.assertionVerifyKeys),
   });
 }

@@ -63,9 +63,8 @@ async function polling(address: string, taskQueue: string, pid: number): Promise
 // JIT_BENCH_CPU_PROF=<dir>: the worker and the API write V8 CPU profiles there when they stop
 // (read them with `npx tsx bench/cpu-top.ts <file>`, or Chrome DevTools).
 const cpuProfileDir = process.env.JIT_BENCH_CPU_PROF;
-// JIT_BENCH_NODE_FLAGS: node/V8 flags for the worker and the API. The default, --no-opt, avoids a
-// V8 crash of Node 20 seen in long runs (README, "Performance"); set it to '' to run with TurboFan.
-const nodeFlags = process.env.JIT_BENCH_NODE_FLAGS ?? '--no-opt';
+// JIT_BENCH_NODE_FLAGS: extra node/V8 flags for the worker and the API (none by default: TurboFan on).
+const nodeFlags = process.env.JIT_BENCH_NODE_FLAGS ?? '';
 const profiled = [
   ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
   ...nodeFlags.split(/\s+/).filter(Boolean),
@@ -129,7 +128,6 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: broker.accessKeyId,
       AWS_SECRET_ACCESS_KEY: broker.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       API_HOST: host,
       API_PORT: String(apiPort),
       JIT_PAYLOAD_KEYS: payloadKeys,

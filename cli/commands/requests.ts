@@ -1,9 +1,18 @@
 // Asking for access and deciding on it: roles, request (and follow it), status, list, the decisions.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, type Context, flag, grantIdArg, requiredFlag } from '../command.js';
+import { dropGrant } from '../creds-cache.js';
 import { ApiRefusal, CliError, exitCodes } from '../errors.js';
-import { type GrantListItem, type GrantView, printGrant, printGrantList, progress } from '../grants.js';
-import { formatDuration, note, out, printJson, table } from '../output.js';
+import {
+  endedStatuses,
+  expiresColumn,
+  type GrantListItem,
+  type GrantView,
+  printGrant,
+  printGrantList,
+  progress,
+} from '../grants.js';
+import { formatDuration, note, out, paint, printJson, relativeTime, status, table } from '../output.js';
 import { accessToken, jwtClaims } from '../tokens.js';
 
 interface RoleView {
@@ -119,20 +128,77 @@ function show(ctx: Context, view: GrantView): void {
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'one grant in detail, or your own grants',
-  help: 'Usage: jit status [ID] [--json]\n\nWithout ID: the grants you requested, newest first.',
+  summary: 'one grant in detail; without ID, your grants and what waits for review',
+  help: `Usage: jit status [ID] [--json]
+
+With ID: that grant in detail.
+Without: your active and pending grants, then the requests and extensions of others that you can
+see and have not approved yet (for a reviewer: what waits for your decision). \`jit list\` shows all.`,
   args: [0, 1],
   async run(ctx) {
     if (ctx.positionals.length === 1) {
       show(ctx, await ctx.api.get<GrantView>(`/v1/requests/${grantIdArg(ctx)}`));
       return undefined;
     }
-    // Reviewers also see the grants they review; status is about your own.
     const me = String(jwtClaims(await accessToken(ctx.config)).sub);
-    const { requests } = await ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', { requester: me });
-    const mine = newestFirst(requests);
-    if (ctx.json) printJson({ requests: mine });
-    else printGrantList(mine);
+    // Both lists come from the broker's read model: yours, and what waits for your review.
+    const [mineBody, queueBody] = await Promise.all([
+      ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', { requester: me, status: 'pending,active' }),
+      ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', { review: 'me' }),
+    ]);
+    const mine = newestFirst(mineBody.requests);
+    const toReview = newestFirst(queueBody.requests).map((view) => {
+      const ext = view.status === 'active' ? view.pendingExtension : undefined;
+      return ext
+        ? {
+            view,
+            what: `extension +${formatDuration(ext.durationSeconds)}`,
+            approvals: ext.approvals,
+            required: ext.requiredApprovals,
+          }
+        : { view, what: 'request', approvals: view.approvals, required: view.requiredApprovals };
+    });
+    if (ctx.json) {
+      printJson({
+        mine,
+        toReview: toReview.map(({ view, what, approvals, required }) => ({
+          id: view.id,
+          role: view.role.id,
+          requester: view.requester,
+          what,
+          approvals: approvals.length,
+          requiredApprovals: required,
+          reason: view.reason,
+          createdAt: view.createdAt,
+        })),
+      });
+      return undefined;
+    }
+    out(paint('bold', 'Your active and pending grants'));
+    if (mine.length === 0) out('none');
+    else
+      table(
+        ['ID', 'ROLE', 'STATUS', 'CREATED', 'EXPIRES'],
+        mine.map((g) => [g.id, g.role.id, status(g.status), relativeTime(g.createdAt), expiresColumn(g)]),
+      );
+    out();
+    out(paint('bold', 'Waiting for review (by others, not approved by you)'));
+    if (toReview.length === 0) out('none');
+    else {
+      table(
+        ['ID', 'ROLE', 'REQUESTER', 'WHAT', 'APPROVALS', 'ASKED', 'REASON'],
+        toReview.map(({ view, what, approvals, required }) => [
+          view.id,
+          view.role.id,
+          view.requester.email ?? view.requester.sub,
+          what,
+          `${approvals.length} of ${required}`,
+          relativeTime(view.pendingExtension?.requestedAt ?? view.createdAt),
+          view.pendingExtension?.reason ?? view.reason,
+        ]),
+      );
+      note('decide with `jit approve ID` or `jit deny ID --reason TEXT`');
+    }
     return undefined;
   },
 };
@@ -176,6 +242,8 @@ function decision(
       const id = grantIdArg(ctx);
       const payload = body(ctx);
       const view = await ctx.api.post<GrantView>(`/v1/requests/${id}/${action}`, payload);
+      // Credentials cached for an ended grant would only fail their next status check.
+      if (endedStatuses.has(view.status)) dropGrant(ctx.config, id);
       if (ctx.json) printJson(view);
       else out(`${view.id}: ${progress(view)}`);
       return undefined;

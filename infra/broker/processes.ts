@@ -1,31 +1,25 @@
+// The broker's own processes in the local stack (`npm start`): the API and the worker, run from the
+// TypeScript sources and kept running by a supervisor; and the dev OIDC issuer.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { dataDir, ensureDir, repoRoot } from '../paths.js';
-import {
-  httpOk,
-  type RunningService,
-  spawnService,
-  startOrReuse,
-  stopChild,
-  waitUntilReady,
-} from '../process.js';
+import { httpOk, type RunningService, spawnService, startOrReuse, waitUntilReady } from '../process.js';
+import { supervise } from './supervisor.js';
 
 const tsEntry = (file: string) => ['--import', 'tsx', join(repoRoot, file)];
 
-export function startApi(opts: {
-  host: string;
-  port: number;
-  env: NodeJS.ProcessEnv;
-}): Promise<RunningService> {
-  const url = `http://${opts.host}:${opts.port}`;
-  return startOrReuse({
-    name: 'api',
-    url,
-    ready: () => httpOk(`${url}/healthz`),
-    timeoutMs: 30_000,
-    start: () => ({ command: process.execPath, args: tsEntry('api/main.ts'), env: opts.env }),
-  });
+/** A broker process this run started and supervises: restarted when it dies, `pid()` the current one. */
+export interface SupervisedService extends RunningService {
+  pid(): number | undefined;
+}
+
+/** What the stack tells a supervisor: where to report, and how to stop everything when it gives up. */
+export interface SupervisionHooks {
+  say: (line: string) => void;
+  giveUp: (why: string) => void;
+  onRestart?: (name: string, pid: number | undefined) => void;
 }
 
 function alive(pid: number): boolean {
@@ -35,6 +29,70 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Starts `name` from its entry point, waits until `ready`, then supervises it. */
+async function startSupervised(opts: {
+  name: string;
+  url: string;
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  ready: (child: ChildProcess) => Promise<boolean>;
+  timeoutMs: number;
+  hooks: SupervisionHooks;
+  pidFile?: string;
+}): Promise<SupervisedService> {
+  let logFile = '';
+  const spawnIt = () => {
+    const started = spawnService(opts.name, process.execPath, tsEntry(opts.entry), opts.env);
+    logFile = started.logFile;
+    if (opts.pidFile) writeFileSync(opts.pidFile, String(started.child.pid ?? ''));
+    return started.child;
+  };
+  const waitFor = (child: ChildProcess) =>
+    waitUntilReady(opts.name, () => opts.ready(child), { timeoutMs: opts.timeoutMs, child, logFile });
+  const first = spawnIt();
+  await waitFor(first);
+  const supervisor = supervise(first, {
+    name: opts.name,
+    logFile,
+    spawn: spawnIt,
+    ready: waitFor,
+    say: opts.hooks.say,
+    giveUp: opts.hooks.giveUp,
+    onRestart: (child) => opts.hooks.onRestart?.(opts.name, child.pid),
+  });
+  return {
+    name: opts.name,
+    url: opts.url,
+    reused: false,
+    pid: () => supervisor.current().pid,
+    stop: async () => {
+      await supervisor.stop();
+      if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+    },
+  };
+}
+
+export async function startApi(opts: {
+  host: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  hooks: SupervisionHooks;
+}): Promise<RunningService & { pid?(): number | undefined }> {
+  const url = `http://${opts.host}:${opts.port}`;
+  // A second `npm start` reuses the API that already answers (and does not supervise it).
+  if (await httpOk(`${url}/healthz`).catch(() => false))
+    return { name: 'api', url, reused: true, stop: async () => {} };
+  return startSupervised({
+    name: 'api',
+    url,
+    entry: 'api/main.ts',
+    env: opts.env,
+    ready: () => httpOk(`${url}/readyz`),
+    timeoutMs: 30_000,
+    hooks: opts.hooks,
+  });
 }
 
 /** True once a worker with this pid polls the task queue. */
@@ -57,28 +115,22 @@ export async function startWorker(opts: {
   namespace: string;
   taskQueue: string;
   env: NodeJS.ProcessEnv;
-}): Promise<RunningService> {
+  hooks: SupervisionHooks;
+}): Promise<RunningService & { pid?(): number | undefined }> {
   const pidFile = join(ensureDir(join(dataDir, 'run')), 'worker.pid');
-  const base = { name: 'worker', url: `task queue ${opts.taskQueue}` };
+  const url = `task queue ${opts.taskQueue}`;
   const previous = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
-  if (previous > 0 && alive(previous)) return { ...base, reused: true, stop: async () => {} };
-
-  const { child, logFile } = spawnService('worker', process.execPath, tsEntry('worker/main.ts'), opts.env);
-  const pid = child.pid ?? 0;
-  writeFileSync(pidFile, String(pid));
-  await waitUntilReady('worker', () => polling(opts.temporalAddress, opts.namespace, opts.taskQueue, pid), {
+  if (previous > 0 && alive(previous)) return { name: 'worker', url, reused: true, stop: async () => {} };
+  return startSupervised({
+    name: 'worker',
+    url,
+    entry: 'worker/main.ts',
+    env: opts.env,
+    ready: (child) => polling(opts.temporalAddress, opts.namespace, opts.taskQueue, child.pid ?? 0),
     timeoutMs: 60_000,
-    child,
-    logFile,
+    hooks: opts.hooks,
+    pidFile,
   });
-  return {
-    ...base,
-    reused: false,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(pidFile, { force: true });
-    },
-  };
 }
 
 export function startOidcIssuer(opts: {

@@ -1,6 +1,9 @@
 // Prints a dev user's API access token and nothing else on stdout, for scripts:
 //   TOKEN=$(npm run --silent dev-token -- alice)
+// The issuer: OIDC_ISSUER, else OIDC_HOST/OIDC_PORT, else the one the running `npm start` wrote to
+// .data/stack.json, else http://127.0.0.1:4444.
 // Exit codes: 2 unknown user, 1 anything else (issuer down, NODE_ENV=production, login failure).
+import { readStackInfo, stackFile } from '../stack-info.js';
 import { devUsers, findDevUser } from './dev-users.js';
 import { deviceLogin, IssuerUnreachableError } from './device-login.js';
 
@@ -22,15 +25,20 @@ if (!user || !findDevUser(user)) {
   );
 }
 
-const issuer =
-  process.env.OIDC_ISSUER ||
-  `http://${process.env.OIDC_HOST || '127.0.0.1'}:${process.env.OIDC_PORT || 4444}`;
+const { OIDC_ISSUER, OIDC_HOST, OIDC_PORT } = process.env;
+const stack = OIDC_ISSUER || OIDC_HOST || OIDC_PORT ? undefined : readStackInfo();
+const issuer = OIDC_ISSUER || stack?.oidcIssuer || `http://${OIDC_HOST || '127.0.0.1'}:${OIDC_PORT || 4444}`;
 try {
   const { access_token } = await deviceLogin({ issuer, user });
   process.stdout.write(`${access_token}\n`);
 } catch (err) {
   if (err instanceof IssuerUnreachableError) {
-    fail(1, `${err.message}; start the local stack with \`npm start\` first`);
+    fail(
+      1,
+      stack
+        ? `${err.message} (from ${stackFile}; is \`npm start\` still running?)`
+        : `${err.message}; start the local stack with \`npm start\` first`,
+    );
   }
   fail(1, err instanceof Error ? err.message : String(err));
 }

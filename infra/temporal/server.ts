@@ -25,6 +25,8 @@ export function startTemporal(opts: {
   host: string;
   port: number;
   uiPort: number | null;
+  /** Prometheus /metrics of the server; without it the server picks a random port. */
+  metricsPort?: number;
   dbFile?: string | null;
   name?: string;
   log: (msg: string) => void;
@@ -60,6 +62,7 @@ export function startTemporal(opts: {
         '--port',
         String(opts.port),
         ...uiArgs,
+        ...(opts.metricsPort ? ['--metrics-port', String(opts.metricsPort)] : []),
         ...(dbFile ? ['--db-filename', dbFile] : []),
         '--log-level',
         'warn',

@@ -35,21 +35,31 @@ export interface RunningJit {
   done: Promise<JitResult>;
 }
 
-export function cliUser(apiUrl: string): CliUser {
+export interface CliUserOptions {
+  /** The jit to run: the sources (cli/bin.js, default) or the bundle (dist/cli/jit.mjs). */
+  bin?: string;
+  /** The node that runs it (default: this one). */
+  node?: string;
+  /** Settings in the environment; default JIT_API_URL and JIT_OIDC_ISSUER of the test stack. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function cliUser(apiUrl: string, opts: CliUserOptions = {}): CliUser {
   const configHome = mkdtempSync(join(tmpdir(), 'jit-cli-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    JIT_API_URL: apiUrl,
-    JIT_OIDC_ISSUER: testStack().oidcIssuer,
+    ...(opts.env ?? { JIT_API_URL: apiUrl, JIT_OIDC_ISSUER: testStack().oidcIssuer }),
     XDG_CONFIG_HOME: configHome,
     NO_COLOR: '1',
   };
-  const start = (...args: string[]) => startJit(args, env);
+  const start = (...args: string[]) =>
+    startJit([opts.bin ?? jitBin, ...args], env, opts.node ?? process.execPath);
   return { configHome, env, start, run: (...args) => start(...args).done };
 }
 
-function startJit(args: string[], env: NodeJS.ProcessEnv): RunningJit {
-  const child = spawn(process.execPath, [jitBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startJit(argv: string[], env: NodeJS.ProcessEnv, node: string): RunningJit {
+  const args = argv.slice(1);
+  const child = spawn(node, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
