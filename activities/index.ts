@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { BrokerActivities } from '../common/activities.js';
 import { awsOperations, createAwsClients } from '../integrations/aws.js';
+import { fileDirectory } from '../integrations/directory.js';
 import { createSlackClient } from '../integrations/slack/client.js';
 import type { Config } from '../platform/config.js';
 import type { PolicyEngine } from '../policies/engine.js';
@@ -12,11 +13,12 @@ import { createAuditActivities } from './audit.js';
 import { createAwsActivities } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
+import { createReviewerActivities } from './reviewers.js';
 import { createSlackActivities } from './slack.js';
 
 export interface ActivityDeps {
   config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
-    Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>>;
+    Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'JIT_DIRECTORY_FILE'>>;
   engine: PolicyEngine;
   /** Temporal client (with the payload codec) for signal-with-start of revocation ledgers. */
   client: Client;
@@ -32,12 +34,15 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
         apiUrl: config.SLACK_API_URL ?? 'https://slack.com/api/',
       })
     : undefined;
+  // Who the reviewers are, for reminders (read again when the file changes).
+  const directory = config.JIT_DIRECTORY_FILE ? fileDirectory(config.JIT_DIRECTORY_FILE) : undefined;
   const activities = {
     ...createAwsActivities({ aws, hasEnded: (id) => store.grants.hasEnded(id) }),
     ...createPolicyActivities({ engine, slack: slack !== undefined }),
     ...createSlackActivities(slack),
     ...createAuditActivities({ store }),
     ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    ...createReviewerActivities({ engine, directory, slack }),
   } satisfies BrokerActivities;
   return {
     activities,

@@ -1,3 +1,4 @@
 // Every workflow the broker's worker runs (bundled for the sandbox from here).
+export { breakglassReviewWorkflow } from './breakglass-review/workflow.js';
 export { grantWorkflow } from './grant/lifecycle.js';
 export { revocationLedgerWorkflow } from './revocation-ledger.js';

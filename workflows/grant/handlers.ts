@@ -25,12 +25,14 @@ import {
   extendUpdate,
   grantViewQuery,
   issueCredentialsUpdate,
+  nudgeUpdate,
   revokeUpdate,
 } from '../../common/grant-messages.js';
 import { MIN_SESSION_SECONDS, toSourceIdentity, toTagValue } from '../../common/sts-limits.js';
 import { verificationKeys } from '../assertion-keys.js';
 import { assumeRole, evaluateGrantRequest } from './activities.js';
 import type { Notifications } from './notifications.js';
+import { checkNudge, nudge } from './reminders.js';
 import { type GrantState, iso, reject } from './state.js';
 import {
   checkApprove,
@@ -237,6 +239,18 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
   );
 
   setHandler(
+    nudgeUpdate,
+    async (args) => {
+      const claims = readVerifiedClaims(args.assertion);
+      rule(() => checkNudgeNow(grant, claims));
+      nudge(grant, notify, claims);
+      await grant.flushed();
+      return grant.view;
+    },
+    { validator: (args) => rule(() => checkNudgeNow(grant, verified(grant, 'nudge', args))) },
+  );
+
+  setHandler(
     issueCredentialsUpdate,
     async (args): Promise<IssuedCredentials> => {
       const claims = readVerifiedClaims(args.assertion);
@@ -310,6 +324,15 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
     },
   );
 }
+
+const checkNudgeNow = (grant: GrantState, claims: AssertionClaims) =>
+  checkNudge(
+    facts(grant),
+    claims,
+    grant.role?.followUp,
+    grant.decided ? grant.view.followUp?.lastNudgedAt : undefined,
+    Date.now(),
+  );
 
 export function applyExtension(
   grant: GrantState,
