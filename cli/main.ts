@@ -15,6 +15,7 @@ import {
   roles,
   statusCommand,
 } from './commands/requests.js';
+import { nudge, review } from './commands/review.js';
 import { loadConfig } from './config.js';
 import { ApiRefusal, CliError, exitCodes, UsageError } from './errors.js';
 import { paint } from './output.js';
@@ -32,6 +33,8 @@ const commands: Command[] = [
   cancel,
   revoke,
   extend,
+  nudge,
+  review,
   creds,
   consoleCommand,
   env,
