@@ -3,7 +3,7 @@
 // reviewer decides. Front doors and workflows share these; no caller imports workflow code.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ReviewOutcome, ReviewPlan, ReviewView } from './breakglass-review.js';
-import type { GrantCard, Principal } from './grant.js';
+import type { ApprovalMessageRef, GrantCard, Principal } from './grant.js';
 
 export interface ReviewStart {
   grantId: string;
@@ -16,6 +16,16 @@ export interface ReviewStart {
   card: GrantCard;
   /** Present when the worker talks to Slack (recorded by the grant's policy step). */
   slack?: { channel?: string };
+  /** Set when a long-unreviewed review continued as new: where it picks up. */
+  resume?: ReviewResume;
+}
+
+export interface ReviewResume {
+  /** Audit events recorded so far: event ids go on after this. */
+  recorded: number;
+  review: ReviewView;
+  /** Messages posted so far, edited when the review is decided. */
+  messages: { review?: ApprovalMessageRef | null; escalation?: ApprovalMessageRef | null };
 }
 
 /**

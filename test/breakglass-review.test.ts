@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
-import { reviewWorkflowId } from '../common/review-messages.js';
+import {
+  breakglassReviewWorkflowType,
+  type ReviewStart,
+  reviewWorkflowId,
+} from '../common/review-messages.js';
 import { devUsers } from '../infra/oidc/dev-users.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { eventually } from './support/assertions.js';
-import { startTestBroker, type TestBroker } from './support/broker.js';
+import { principal, startTestBroker, type TestBroker } from './support/broker.js';
 import { type CliUser, cliUser, loginWithCli } from './support/cli.js';
 import { buttonClick, type FakeSlack, signedInteraction, startFakeSlack } from './support/fake-slack.js';
 
@@ -111,7 +115,9 @@ const grantWhen = (id: string, what: string, ready: (view: any) => boolean, time
     timeoutMs,
   );
 
-async function auditEvents(id: string): Promise<{ type: string; actor: string; data: any }[]> {
+async function auditEvents(
+  id: string,
+): Promise<{ eventId: string; type: string; actor: string; data: any }[]> {
   const res = await api.call('GET', `/v1/audit/events?grant=${id}&format=jsonl`, { user: 'dave' });
   assert.equal(res.status, 200);
   return String(res.body)
@@ -355,5 +361,69 @@ test('the review route refuses bad input, the wrong people and grants without a 
   });
   assert.equal(none.status, 409);
   assert.equal(none.body.error.code, 'no_review');
+  await api.call('POST', `/v1/requests/${id}/revoke`, { user: 'bob', body: { reason: 'test over' } });
+});
+
+test('a review left open long enough to continue as new picks up its record and its escalations', async () => {
+  const id = await breakGlass('30m', 'INC-13 nobody looks');
+  const first = await grantWhen(id, 'an escalation', (v) => v.review?.escalations >= 1);
+  // The hand-over Temporal suggests after many escalations, played by hand: this run stops, the
+  // next starts from its record (ReviewStart.resume), as continueAsNew would start it.
+  const handle = broker.client.workflow.getHandle(reviewWorkflowId(id));
+  await handle.terminate('test: hand the review over to a new run');
+  await new Promise((r) => setTimeout(r, 500));
+  const reviewEvents = async () =>
+    (await auditEvents(id)).filter((e) => e.eventId.startsWith(`${reviewWorkflowId(id)}:`));
+  const recorded = (await reviewEvents()).length;
+  const view = (await api.call('GET', `/v1/requests/${id}`, { user: 'bob' })).body;
+  assert.ok(view.review.escalations >= first.review.escalations);
+  const start: ReviewStart = {
+    grantId: id,
+    roleId: 'breakglass-admin',
+    requester: principal('erin'),
+    reviewerGroups: ['reviewers'],
+    plan: { deadlineSeconds: 2, escalateEverySeconds: 3, escalationChannel: '#security-escalations' },
+    card: {
+      id,
+      status: view.status,
+      requester: view.requester,
+      role: view.role,
+      duration: view.duration,
+      reason: view.reason,
+      breakGlass: true,
+      approvals: [],
+      requiredApprovals: 0,
+    },
+    slack: { channel: '#prod-access' },
+    resume: { recorded, review: view.review, messages: {} },
+  };
+  await broker.client.workflow.start(breakglassReviewWorkflowType, {
+    workflowId: reviewWorkflowId(id),
+    taskQueue: broker.taskQueue,
+    args: [start],
+  });
+
+  const next = await grantWhen(
+    id,
+    'the next escalation',
+    (v) => v.review?.escalations > view.review.escalations,
+  );
+  assert.equal(next.review.escalations, view.review.escalations + 1, 'the count goes on');
+  assert.equal(next.review.deadline, view.review.deadline, 'the same review, the same deadline');
+  const decided = await api.call('POST', `/v1/requests/${id}/review`, {
+    user: 'carol',
+    body: { outcome: 'acknowledged', comment: 'late, but looked at' },
+  });
+  assert.equal(decided.status, 200, JSON.stringify(decided.body));
+  assert.equal(decided.body.review.reviewer, 'carol');
+  const ids = (await reviewEvents()).map((e) => Number(e.eventId.split(':').pop()));
+  assert.deepEqual(
+    ids,
+    ids.map((_, i) => i + 1),
+    'event ids go on from the previous run, none reused',
+  );
+  assert.ok(ids.length > recorded);
+  const verify = await api.call('GET', '/v1/audit/verify', { user: 'dave' });
+  assert.equal(verify.body.ok, true);
   await api.call('POST', `/v1/requests/${id}/revoke`, { user: 'bob', body: { reason: 'test over' } });
 });

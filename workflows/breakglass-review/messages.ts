@@ -11,10 +11,17 @@ export class ReviewMessages {
   private messageQueue: Promise<void> = Promise.resolve();
   private dmQueue: Promise<void> = Promise.resolve();
   /** The message in the role's channel, and the first escalation's in the escalation channel. */
-  private posted: { review?: ApprovalMessageRef | null; escalation?: ApprovalMessageRef | null } = {};
+  private readonly posted: { review?: ApprovalMessageRef | null; escalation?: ApprovalMessageRef | null };
   private readonly shown = new Map<string, string>();
 
-  constructor(private readonly state: ReviewState) {}
+  constructor(private readonly state: ReviewState) {
+    this.posted = { ...state.start.resume?.messages };
+  }
+
+  /** What a run that continues as new must keep editing. */
+  get messages(): { review?: ApprovalMessageRef | null; escalation?: ApprovalMessageRef | null } {
+    return { ...this.posted };
+  }
 
   private get slack() {
     return this.state.start.slack;

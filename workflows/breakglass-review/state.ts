@@ -19,7 +19,19 @@ export class ReviewState {
   private flushing = false;
   private auditFailure?: unknown;
 
-  constructor(readonly start: ReviewStart) {}
+  constructor(readonly start: ReviewStart) {
+    // A run that continued as new goes on from the previous run's record.
+    if (start.resume) {
+      this.current = start.resume.review;
+      this.seq = start.resume.recorded;
+      this.flushedSeq = start.resume.recorded;
+    }
+  }
+
+  /** Sequence number of the last recorded event. */
+  get recordedSeq(): number {
+    return this.seq;
+  }
 
   get view(): ReviewView {
     if (!this.current) reject('review_closed', 'the review is not open yet');

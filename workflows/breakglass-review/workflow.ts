@@ -3,9 +3,18 @@
 //
 //   open (deadline) -> escalate at the deadline, then on a schedule -> acknowledged | flagged
 //
-// It stays open until a reviewer decides; nothing closes it by itself. Decisions are Updates
-// carrying a front door's signed assertion for action `review` on the grant, verified here.
-import { allHandlersFinished, condition, currentUpdateInfo, setHandler } from '@temporalio/workflow';
+// It stays open until a reviewer decides; nothing closes it by itself. Each escalation adds a few
+// dozen history events, so a review left open for weeks continues as new when Temporal suggests it.
+// Decisions are Updates carrying a front door's signed assertion for action `review` on the grant,
+// verified here.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { AssertionError, readVerifiedClaims, verifyAssertion } from '../../common/assertion.js';
 import type { ReviewView } from '../../common/breakglass-review.js';
 import {
@@ -26,18 +35,20 @@ export async function breakglassReviewWorkflow(start: ReviewStart): Promise<Revi
   const slack = new ReviewMessages(state);
   registerDecision(state, slack);
 
-  const openedAt = Date.now();
   const everyMs = start.plan.escalateEverySeconds * 1000;
-  state.record('grant.review_opened', 'system', {
-    deadline: iso(openedAt + start.plan.deadlineSeconds * 1000),
-    reviewerGroups: start.reviewerGroups,
-    escalateEverySeconds: start.plan.escalateEverySeconds,
-  });
-  slack.opened();
+  if (!start.resume) {
+    state.record('grant.review_opened', 'system', {
+      deadline: iso(Date.now() + start.plan.deadlineSeconds * 1000),
+      reviewerGroups: start.reviewerGroups,
+      escalateEverySeconds: start.plan.escalateEverySeconds,
+    });
+    slack.opened();
+  }
 
   // Past the deadline it escalates, then again every escalateEvery, until someone decides.
-  let escalations = 0;
+  let escalations = state.view.escalations;
   while (state.open) {
+    if (workflowInfo().continueAsNewSuggested) await continueIfOpen(state, slack);
     const dueAt = state.deadlineMs + escalations * everyMs;
     await condition(() => !state.open, Math.max(dueAt - Date.now(), 1));
     if (!state.open) break;
@@ -56,6 +67,18 @@ export async function breakglassReviewWorkflow(start: ReviewStart): Promise<Revi
   await slack.drained();
   await condition(allHandlersFinished);
   return state.view;
+}
+
+/** Hands an open review to a fresh run once its record and Slack steps are done. */
+async function continueIfOpen(state: ReviewState, slack: ReviewMessages): Promise<void> {
+  await state.flushed();
+  await slack.drained();
+  await condition(allHandlersFinished);
+  if (!state.open) return;
+  await continueAsNew<typeof breakglassReviewWorkflow>({
+    ...state.start,
+    resume: { recorded: state.recordedSeq, review: state.view, messages: slack.messages },
+  });
 }
 
 function rule<T>(check: () => T): T {
