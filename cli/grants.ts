@@ -42,6 +42,7 @@ export function printGrant(view: GrantView): void {
     ['expires', view.expiresAt && relativeTime(view.expiresAt)],
     ['ended', view.endedAt && `${relativeTime(view.endedAt)}${view.endedBy ? ` by ${view.endedBy}` : ''}`],
     ['end reason', view.endReason],
+    ['review', view.review && reviewLine(view.review)],
   ];
   out(paint('bold', view.id));
   for (const [label, value] of rows) if (value) out(`  ${label.padEnd(10)}  ${value}`);
@@ -56,6 +57,17 @@ export function printGrant(view: GrantView): void {
       `  ${'extension'.padEnd(10)}  +${formatDuration(ext.durationSeconds)} pending, approvals ${ext.approvals.length} of ${ext.requiredApprovals}: ${ext.reason}`,
     );
   }
+}
+
+/** The post-hoc review of a break-glass grant, in one line. */
+function reviewLine(review: NonNullable<GrantView['review']>): string {
+  if (review.status === 'open') {
+    const escalated = review.escalations > 0 ? `, escalated ${review.escalations}x` : '';
+    return `open, due ${relativeTime(review.deadline)}${escalated}`;
+  }
+  const late = review.onTime === false ? ' (late)' : '';
+  const comment = review.comment ? `: ${review.comment}` : '';
+  return `${review.outcome} by ${review.reviewerEmail ?? review.reviewer}${late}${comment}`;
 }
 
 export function printGrantList(grants: GrantListItem[]): void {
