@@ -122,7 +122,7 @@ export class Notifications {
   escalate(channel: string | undefined): void {
     if (!this.on || !channel || channel === this.grant.slack?.channel) return;
     this.enqueue('message', async () => {
-      if (this.grant.status !== 'pending') return;
+      if (this.grant.status !== 'pending' || this.grant.approvalsMet) return;
       const shown = this.card();
       this.escalationMessage = await postApprovalMessage({ channel, card: shown });
       this.shownOnEscalation = JSON.stringify(shown);

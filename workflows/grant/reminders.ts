@@ -11,6 +11,8 @@ import type { Notifications } from './notifications.js';
 import { type GrantState, iso } from './state.js';
 import { checkRequester, type GrantFacts, Refusal } from './validators.js';
 
+const DEFAULT_NUDGE_INTERVAL_SECONDS = 1800;
+
 const waiting = (grant: GrantState) => grant.status === 'pending' && !grant.approvalsMet;
 
 /** Runs beside the approval wait (lifecycle.ts) and returns once the request is decided or nothing is left to do. */
@@ -65,7 +67,8 @@ export function checkNudge(
   checkRequester(grant, claims, 'nudge the reviewers');
   if (grant.status !== 'pending' || !grant.decided)
     throw new Refusal('grant_not_pending', `grant is ${grant.status}`);
-  const interval = (plan?.nudgeIntervalSeconds ?? 0) * 1000;
+  // A role recorded without follow-up settings gets the catalog's default.
+  const interval = (plan?.nudgeIntervalSeconds ?? DEFAULT_NUDGE_INTERVAL_SECONDS) * 1000;
   if (lastNudgedAt && now < Date.parse(lastNudgedAt) + interval) {
     const nextAt = iso(Date.parse(lastNudgedAt) + interval);
     throw new Refusal(
