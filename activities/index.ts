@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { BrokerActivities } from '../common/activities.js';
 import { awsOperations, createAwsClients } from '../integrations/aws.js';
+import { fileDirectory } from '../integrations/directory.js';
 import { createSlackClient } from '../integrations/slack/client.js';
 import type { Config } from '../platform/config.js';
 import type { PolicyEngine } from '../policies/engine.js';
@@ -13,11 +14,12 @@ import { createAwsActivities } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
 import { createReconcileActivities } from './reconcile.js';
+import { createReviewerActivities } from './reviewers.js';
 import { createSlackActivities } from './slack.js';
 
 export interface ActivityDeps {
   config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
-    Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>>;
+    Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'JIT_DIRECTORY_FILE'>>;
   engine: PolicyEngine;
   /** Temporal client (with the payload codec) for signal-with-start of revocation ledgers. */
   client: Client;
@@ -34,6 +36,8 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
       })
     : undefined;
   const ledger = createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  // Who the reviewers are, for reminders (read again when the file changes).
+  const directory = config.JIT_DIRECTORY_FILE ? fileDirectory(config.JIT_DIRECTORY_FILE) : undefined;
   const activities = {
     ...createAwsActivities({ aws, hasEnded: (id) => store.grants.hasEnded(id) }),
     ...createPolicyActivities({ engine, slack: slack !== undefined }),
@@ -41,6 +45,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     ...createAuditActivities({ store }),
     ...ledger,
     ...createReconcileActivities({ store, client, aws, engine, coverSessions: ledger.coverSessions }),
+    ...createReviewerActivities({ engine, directory, slack }),
   } satisfies BrokerActivities;
   return {
     activities,

@@ -46,6 +46,8 @@ export function createPolicyActivities({
           roleMaxSessionSeconds: role.roleMaxSessionSeconds,
           reviewerGroups: [...role.reviewerGroups],
           ...(role.slackChannel ? { slackChannel: role.slackChannel } : {}),
+          followUp: { ...role.followUp },
+          ...(role.review ? { review: { ...role.review } } : {}),
         },
       };
     },

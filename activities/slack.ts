@@ -3,16 +3,21 @@
 
 import type { WebClient } from '@slack/web-api';
 import { ApplicationFailure, log } from '@temporalio/activity';
+import type { ReminderOccasion } from '../common/activities.js';
+import type { ReviewCard } from '../common/breakglass-review.js';
 import type { ApprovalMessageRef, GrantCard, RequesterNoticeKind } from '../common/grant.js';
 import { approvalMessage, requesterNotice } from '../integrations/slack/blocks.js';
 import {
   describeSlackError,
   directMessage,
   postMessage,
+  replyInThread,
   updateMessage,
 } from '../integrations/slack/client.js';
+import { reminderReply } from '../integrations/slack/follow-up-blocks.js';
+import { reviewMessage } from '../integrations/slack/review-blocks.js';
 
-async function slackCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+export async function slackCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -56,6 +61,28 @@ export function createSlackActivities(client: WebClient | undefined) {
       if (!delivered)
         log.info('requester has no Slack account for their email; DM skipped', { grantId: args.card.id });
       return { delivered };
+    },
+
+    async bumpMessage(args: {
+      message: ApprovalMessageRef;
+      kind: 'approval' | 'review';
+      card: GrantCard | ReviewCard;
+      occasion: ReminderOccasion;
+    }): Promise<void> {
+      if (!client) return;
+      await slackCall('thread reply', () =>
+        replyInThread(client, args.message, reminderReply(args.kind, args.card, args.occasion)),
+      );
+    },
+
+    async postReviewMessage(args: { channel: string; card: ReviewCard }): Promise<ApprovalMessageRef | null> {
+      if (!client) return null;
+      return slackCall('chat.postMessage', () => postMessage(client, args.channel, reviewMessage(args.card)));
+    },
+
+    async updateReviewMessage(args: { message: ApprovalMessageRef; card: ReviewCard }): Promise<void> {
+      if (!client) return;
+      await slackCall('chat.update', () => updateMessage(client, args.message, reviewMessage(args.card)));
     },
   };
 }

@@ -23,6 +23,8 @@ export const errorStatus = {
   extension_pending: 409,
   extension_exceeds_cap: 409,
   idempotency_conflict: 409,
+  no_review: 409,
+  review_closed: 409,
   payload_too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,

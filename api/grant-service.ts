@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { FrontDoor } from '../common/assertion.js';
+import type { ReviewOutcome, ReviewView } from '../common/breakglass-review.js';
 import {
   GRANT_ID,
   type GrantStatus,
@@ -17,10 +18,12 @@ import {
   denyUpdate,
   extendUpdate,
   issueCredentialsUpdate,
+  nudgeUpdate,
   type ReviewTarget,
   revokeUpdate,
 } from '../common/grant-messages.js';
 import { samePerson } from '../common/identity.js';
+import { decideReviewUpdate, reviewWorkflowId } from '../common/review-messages.js';
 import { consoleSignInUrl } from '../integrations/aws.js';
 import {
   type Command,
@@ -58,6 +61,14 @@ const requestDigest = (input: StartRequestInput) =>
 export interface DecisionOptions {
   updateId?: string;
   door?: FrontDoor;
+}
+
+/** A reviewer's decision on the post-hoc review of a break-glass grant. */
+export interface ReviewDecision {
+  outcome: ReviewOutcome;
+  comment?: string;
+  /** With a flag: revoke the grant too, if it is still active. */
+  revoke?: boolean;
 }
 
 export interface ListRequest {
@@ -156,7 +167,9 @@ export class GrantService {
     const { engine } = this.deps;
     return (
       view.requester.sub === principal.sub ||
-      engine.mayApprove(principal, view.role.id, view.requester.sub).allowed ||
+      // Once a request escalates, its escalation group may see (and approve) it too.
+      engine.mayApprove(principal, view.role.id, view.requester.sub, { escalated: escalated(view) })
+        .allowed ||
       engine.mayAudit(principal)
     );
   }
@@ -196,13 +209,20 @@ export class GrantService {
 
   /** The review verdict Cedar gives this principal on this grant. */
   private reviewVerdict(principal: Principal, view: GrantView) {
-    const decision = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub, {
-      durationSeconds: view.duration,
-      reason: view.reason,
-      breakGlass: view.breakGlass,
-      ...(view.ticket ? { ticket: view.ticket } : {}),
-    });
+    const decision = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub, factsOf(view));
     return { allowed: decision.allowed, policyIds: decision.policyIds };
+  }
+
+  /** The verdict on deciding the post-hoc review of this break-glass grant. */
+  private breakGlassReviewVerdict(principal: Principal, view: GrantView) {
+    const decision = this.deps.engine.mayReview(principal, view.role.id, view.requester.sub, factsOf(view));
+    return { allowed: decision.allowed, policyIds: decision.policyIds };
+  }
+
+  /** A break-glass grant's view as the read model has it: the grant's own answer lacks its review. */
+  private async withReview(view: GrantView): Promise<GrantView> {
+    if (!view.breakGlass) return view;
+    return (await this.deps.store.grants.get(view.id)) ?? view;
   }
 
   private send<Ret, Args extends object>(
@@ -283,12 +303,89 @@ export class GrantService {
   ): Promise<GrantView> {
     const view = await this.get(principal, id);
     const decision = this.deps.engine.mayRevoke(principal, view.role.id, view.requester.sub);
-    return this.send<GrantView, { reason: string }>(revokeUpdate, {
+    const revoked = await this.send<GrantView, { reason: string }>(revokeUpdate, {
       grantId: id,
       action: 'revoke',
       principal,
       verdict: { allowed: decision.allowed, policyIds: decision.policyIds },
       args: { reason },
+      ...commandOptions(opts),
+    });
+    return this.withReview(revoked);
+  }
+
+  /**
+   * Decides the post-hoc review of a break-glass grant (the review workflow checks the rules: an
+   * eligible reviewer, never the person who used the access, a comment to flag). A flag that asks
+   * for it then revokes the grant, signed as this reviewer, if the grant is still active.
+   */
+  async review(
+    principal: Principal,
+    id: string,
+    decision: ReviewDecision,
+    opts: DecisionOptions = {},
+  ): Promise<GrantView> {
+    const view = await this.get(principal, id);
+    if (!view.review) {
+      throw new ApiError(
+        'no_review',
+        view.breakGlass
+          ? 'the review of this grant has not opened yet; try again shortly'
+          : 'only break-glass grants have a post-hoc review',
+      );
+    }
+    const revoking = decision.outcome === 'flagged' && decision.revoke === true;
+    if (revoking && !this.deps.engine.mayRevoke(principal, view.role.id, view.requester.sub).allowed)
+      throw new ApiError('not_eligible', 'you may not revoke this grant; flag it without revoking');
+    const comment = decision.comment?.trim();
+    await this.send<ReviewView, ReviewDecision>(decideReviewUpdate, {
+      grantId: id,
+      workflowId: reviewWorkflowId(id),
+      action: 'review',
+      principal,
+      verdict: this.breakGlassReviewVerdict(principal, view),
+      args: {
+        outcome: decision.outcome,
+        ...(comment ? { comment } : {}),
+        ...(revoking ? { revoke: true } : {}),
+      },
+      ...commandOptions(opts),
+    });
+    if (revoking) {
+      await this.revoke(principal, id, `flagged in the post-hoc review: ${comment ?? ''}`, {
+        ...(opts.updateId ? { updateId: `${opts.updateId}:revoke` } : {}),
+        ...(opts.door ? { door: opts.door } : {}),
+      }).catch((err: unknown) => {
+        // Ended meanwhile: nothing left to revoke; the flag stands.
+        if (!(err instanceof ApiError && (err.code === 'grant_not_active' || err.code === 'already_decided')))
+          throw err;
+      });
+    }
+    return this.get(principal, id);
+  }
+
+  /** What a review decision by this principal would get, before asking them why (Slack's flag modal). */
+  async assertMayDecideReview(principal: Principal, id: string): Promise<GrantView> {
+    const view = await this.get(principal, id);
+    if (!view.review) throw new ApiError('no_review', 'only break-glass grants have a post-hoc review');
+    if (principal.kind === 'workload') throw new ApiError('not_eligible', 'workloads never review access');
+    if (samePerson(principal, view.requester))
+      throw new ApiError('self_approval', 'you cannot review your own break-glass access');
+    if (!this.breakGlassReviewVerdict(principal, view).allowed)
+      throw new ApiError('not_eligible', 'you are not a reviewer of this role');
+    if (view.review.status !== 'open') throw new ApiError('review_closed', 'the review was already decided');
+    return view;
+  }
+
+  /** The requester reminds the reviewers of a pending request (the workflow rate-limits it). */
+  async nudge(principal: Principal, id: string, opts: DecisionOptions = {}): Promise<GrantView> {
+    await this.get(principal, id);
+    return this.send<GrantView, object>(nudgeUpdate, {
+      grantId: id,
+      action: 'nudge',
+      principal,
+      verdict: { allowed: true, policyIds: [] },
+      args: {},
       ...commandOptions(opts),
     });
   }
@@ -308,7 +405,7 @@ export class GrantService {
       alreadyGrantedSeconds: view.duration,
       ...(view.ticket ? { ticket: view.ticket } : {}),
     });
-    return this.send<GrantView, { durationSeconds: number; reason: string }>(extendUpdate, {
+    const extended = await this.send<GrantView, { durationSeconds: number; reason: string }>(extendUpdate, {
       grantId: id,
       action: 'extend',
       principal,
@@ -317,6 +414,7 @@ export class GrantService {
       args: { durationSeconds, reason },
       ...commandOptions(opts),
     });
+    return this.withReview(extended);
   }
 
   /** One STS session per (caller, update id): a retry with the same key gets the same credentials. */
@@ -358,6 +456,16 @@ export class GrantService {
     return { url, expiresAt: creds.Expiration };
   }
 }
+
+/** What Cedar knows about a grant when someone acts on it. */
+const escalated = (view: GrantView) => view.followUp?.escalatedAt !== undefined;
+const factsOf = (view: GrantView) => ({
+  durationSeconds: view.duration,
+  reason: view.reason,
+  breakGlass: view.breakGlass,
+  ...(view.ticket ? { ticket: view.ticket } : {}),
+  escalated: escalated(view),
+});
 
 const commandOptions = (opts: DecisionOptions) => ({
   ...(opts.updateId ? { updateId: opts.updateId } : {}),

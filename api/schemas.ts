@@ -1,6 +1,7 @@
 // Request shapes of the HTTP API (responses are the wire shapes of common/grant.ts); validation and
 // the OpenAPI document both come from here. Every text a person types is checked at this edge.
 import { z } from 'zod';
+import { reviewOutcomes } from '../common/breakglass-review.js';
 import { DurationError, parseDuration } from '../common/duration.js';
 import { grantStatuses } from '../common/grant.js';
 
@@ -54,6 +55,21 @@ export const approveBody = z
 export const reasonBody = z.strictObject({ reason: text(500) });
 export const extendBody = z.strictObject({ duration, reason: text(500) });
 export const emptyBody = z.strictObject({}).nullish();
+/** The post-hoc review of a break-glass grant: acknowledge, or flag with why (and maybe revoke). */
+export const reviewBody = z
+  .strictObject({
+    outcome: z.enum(reviewOutcomes),
+    comment: readable(z.string().trim().max(500)).optional(),
+    revoke: z.boolean().optional(),
+  })
+  .refine((b) => b.outcome !== 'flagged' || Boolean(b.comment), {
+    path: ['comment'],
+    message: 'a flag needs a comment saying why',
+  })
+  .refine((b) => !b.revoke || b.outcome === 'flagged', {
+    path: ['revoke'],
+    message: 'only a flag can revoke the grant',
+  });
 
 const isoTime = z.iso.datetime({ offset: true });
 

@@ -44,6 +44,7 @@ export function printGrant(view: GrantView): void {
     ['expires', view.expiresAt && relativeTime(view.expiresAt)],
     ['ended', view.endedAt && `${relativeTime(view.endedAt)}${view.endedBy ? ` by ${view.endedBy}` : ''}`],
     ['end reason', view.endReason && humanizeSeconds(view.endReason)],
+    ['review', view.review && reviewLine(view.review)],
   ];
   out(paint('bold', view.id));
   for (const [label, value] of rows) if (value) out(`  ${label.padEnd(10)}  ${value}`);
@@ -63,6 +64,17 @@ export function printGrant(view: GrantView): void {
 /** When an active grant ends; nothing for one that has not started or has already ended. */
 export const expiresColumn = (g: GrantListItem) =>
   g.status === 'active' && g.expiresAt ? relativeTime(g.expiresAt) : '-';
+
+/** The post-hoc review of a break-glass grant, in one line. */
+function reviewLine(review: NonNullable<GrantView['review']>): string {
+  if (review.status === 'open') {
+    const escalated = review.escalations > 0 ? `, escalated ${review.escalations}x` : '';
+    return `open, due ${relativeTime(review.deadline)}${escalated}`;
+  }
+  const late = review.onTime === false ? ' (late)' : '';
+  const comment = review.comment ? `: ${review.comment}` : '';
+  return `${review.outcome} by ${review.reviewerEmail ?? review.reviewer}${late}${comment}`;
+}
 
 export function printGrantList(grants: GrantListItem[], empty = 'no grants'): void {
   if (grants.length === 0) {

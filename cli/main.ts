@@ -16,6 +16,7 @@ import {
   roles,
   statusCommand,
 } from './commands/requests.js';
+import { nudge, review } from './commands/review.js';
 import { bareConfig, loadConfig } from './config.js';
 import { ApiRefusal, CliError, exitCodes, UsageError } from './errors.js';
 import { humanizeSeconds, paint } from './output.js';
@@ -33,6 +34,8 @@ const commands: Command[] = [
   cancel,
   revoke,
   extend,
+  nudge,
+  review,
   creds,
   consoleCommand,
   env,

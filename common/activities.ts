@@ -1,6 +1,7 @@
 // The activities workflows call, as signatures: workflows import this contract (types only), the
 // worker's activities/ implement it (`satisfies`), so workflow code never imports activity code.
 import type { AuditEventInput } from './audit-event.js';
+import type { ReviewCard } from './breakglass-review.js';
 import type {
   ApprovalMessageRef,
   GrantCard,
@@ -66,6 +67,26 @@ export interface RevocationPolicyResult {
   limit: number;
 }
 
+/** Why reviewers hear about something again. */
+export type ReminderOccasion =
+  | { type: 'reminder'; reminder: number; of: number }
+  | { type: 'escalation' }
+  | { type: 'nudge' };
+
+/** DMs to the eligible reviewers who have not acted yet: a pending request, or an open review. */
+export interface ReviewerReminder {
+  kind: 'approval' | 'review';
+  occasion: ReminderOccasion;
+  card: GrantCard | ReviewCard;
+  roleId: string;
+  /** Never reminded (a requester does not review their own access). */
+  requester: Principal;
+  /** `sub`s of reviewers who already acted. */
+  acted: string[];
+  /** The request was escalated: Cedar may allow the role's escalation group too. */
+  escalated: boolean;
+}
+
 export interface BrokerActivities {
   /** Cedar and the catalog; in-process, run as a local activity. */
   evaluateGrantRequest(input: PolicyInput): Promise<PolicyOutcome>;
@@ -81,4 +102,16 @@ export interface BrokerActivities {
   notifyRequester(args: { kind: RequesterNoticeKind; card: GrantCard }): Promise<{ delivered: boolean }>;
   /** Ends grants whose workflows closed without recording an end; returns the ids it ended. */
   reconcileGrants(): Promise<{ checked: number; ended: string[] }>;
+  /** A reminder under a posted message (approval or review): a threaded reply also shown in the channel. */
+  bumpMessage(args: {
+    message: ApprovalMessageRef;
+    kind: 'approval' | 'review';
+    card: GrantCard | ReviewCard;
+    occasion: ReminderOccasion;
+  }): Promise<void>;
+  /** Finds the eligible reviewers (directory + Cedar) and DMs those who have not acted. */
+  remindReviewers(args: ReviewerReminder): Promise<{ notified: number }>;
+  /** The break-glass review message, with Acknowledge and Flag buttons while the review is open. */
+  postReviewMessage(args: { channel: string; card: ReviewCard }): Promise<ApprovalMessageRef | null>;
+  updateReviewMessage(args: { message: ApprovalMessageRef; card: ReviewCard }): Promise<void>;
 }

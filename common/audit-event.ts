@@ -17,6 +17,13 @@ export const auditEventTypes = [
   'grant.revoked',
   'grant.expired',
   'grant.failed',
+  'grant.reminder_sent',
+  'grant.escalated',
+  'grant.nudged',
+  'grant.review_opened',
+  'grant.review_escalated',
+  'grant.review_acknowledged',
+  'grant.review_flagged',
   'ledger.entries_added',
   'ledger.entries_removed',
 ] as const;
@@ -107,6 +114,30 @@ export interface GrantEventData {
   'grant.expired': EndData;
   'grant.revoked': EndData;
   'grant.failed': EndData;
+  /** A pending request's reviewers were reminded (common/approval-follow-up.ts). */
+  'grant.reminder_sent': { reminder: number; of: number };
+  /** Nobody decided in time: the escalation channel was told; `group` may approve from now on. */
+  'grant.escalated': { afterSeconds: number; channel?: string; group?: string };
+  /** The requester asked the reviewers again (rate-limited). */
+  'grant.nudged': { door?: string };
+  /**
+   * The post-hoc review of a break-glass grant (common/breakglass-review.ts). Recorded by the
+   * review workflow with the grant's id, so exports group them with the grant.
+   */
+  'grant.review_opened': { deadline: string; reviewerGroups: string[]; escalateEverySeconds: number };
+  'grant.review_escalated': { escalation: number; nextAt: string; channel?: string };
+  'grant.review_acknowledged': ReviewDecisionData;
+  'grant.review_flagged': ReviewDecisionData;
+}
+
+export interface ReviewDecisionData {
+  /** Why, for a flag (required); a note, for an acknowledgement. */
+  comment?: string;
+  /** The flag asked for the grant to be revoked too (the front door revokes it, signed, if active). */
+  revoke?: boolean;
+  onTime: boolean;
+  policyIds: string[];
+  door: string;
 }
 
 export interface EndData {

@@ -56,6 +56,10 @@ export interface ExtendArgs {
 export interface IssueCredentialsArgs {
   assertion: string;
 }
+/** The requester asks the reviewers of a pending request again (rate-limited per role). */
+export interface NudgeArgs {
+  assertion: string;
+}
 /** Sent with the start (update-with-start); answers once the policy decision is recorded. */
 export interface AwaitDecisionArgs {
   requestDigest?: string;
@@ -70,6 +74,7 @@ export const extendUpdate = defineUpdate<GrantView, [ExtendArgs]>('extend');
 export const issueCredentialsUpdate = defineUpdate<IssuedCredentials, [IssueCredentialsArgs]>(
   'issueCredentials',
 );
+export const nudgeUpdate = defineUpdate<GrantView, [NudgeArgs]>('nudge');
 
 /** For operators debugging a grant in the Temporal UI; no read path of the broker uses it. */
 export const grantViewQuery = defineQuery<GrantView>('grantView');
@@ -90,6 +95,8 @@ export const grantRejections = [
   'aws_unavailable',
   'aws_refused',
   'payload_not_encrypted',
+  'rate_limited',
+  'review_closed',
   'assertion_missing',
   'assertion_invalid',
   'assertion_unknown_key',

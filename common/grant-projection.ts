@@ -3,7 +3,9 @@
 // in the same transaction as it appends them, into the grants read model. So what a decision
 // returns and what a later read shows come from one rule, and replaying the audit trail from the
 // start rebuilds the read model exactly. Pure: it runs in the workflow sandbox too.
+import { foldFollowUp } from './approval-follow-up.js';
 import type { AuditEventInput, GrantEventData, GrantEventType } from './audit-event.js';
+import { foldReview, isReviewEvent } from './breakglass-review.js';
 import type { EndedStatus, GrantView, TimelineEntry } from './grant.js';
 
 /** An event as the projection reads it: stored rows give `actorEmail` as null. */
@@ -37,6 +39,13 @@ const timelineType: Partial<Record<string, string>> = {
   'grant.expired': 'expired',
   'grant.revoked': 'revoked',
   'grant.failed': 'failed',
+  'grant.reminder_sent': 'reminded',
+  'grant.escalated': 'escalated',
+  'grant.nudged': 'nudged',
+  'grant.review_opened': 'review_opened',
+  'grant.review_escalated': 'review_escalated',
+  'grant.review_acknowledged': 'review_acknowledged',
+  'grant.review_flagged': 'review_flagged',
 };
 
 export const isEndEvent = (type: string): boolean => endStatusOf[type] !== undefined;
@@ -89,6 +98,11 @@ export function projectGrant(view: GrantView | undefined, event: ProjectedEvent)
     return withTimeline(next, event);
   }
   if (!view) return undefined;
+  // A break-glass grant's review goes on after the grant has ended.
+  if (isReviewEvent(type)) {
+    const review = foldReview(view.review, event);
+    return review === view.review ? view : withTimeline({ ...view, ...(review ? { review } : {}) }, event);
+  }
   if (view.endedAt && !isEndEvent(type)) return view; // nothing moves an ended grant
   const next: GrantView = { ...view };
 
@@ -145,6 +159,11 @@ export function projectGrant(view: GrantView | undefined, event: ProjectedEvent)
     case 'grant.extension_timed_out':
       next.pendingExtension = undefined;
       break;
+    case 'grant.reminder_sent':
+    case 'grant.escalated':
+    case 'grant.nudged':
+      next.followUp = foldFollowUp(view.followUp, event);
+      break;
     case 'grant.extended':
       next.duration = view.duration + (num(d.durationSeconds) ?? 0);
       if (str(d.expiresAt)) next.expiresAt = str(d.expiresAt);
@@ -173,13 +192,15 @@ function withTimeline(view: GrantView, event: ProjectedEvent): GrantView {
   const detail =
     event.type === 'grant.credentials_issued'
       ? str(d.sessionName)
-      : event.type === 'grant.approval_recorded'
+      : event.type === 'grant.approval_recorded' || isReviewEvent(event.type)
         ? str(d.comment)
-        : event.type === 'grant.activated'
-          ? d.breakGlass === true
-            ? 'break-glass: flagged for post-hoc review'
-            : undefined
-          : str(d.reason);
+        : event.type === 'grant.escalated'
+          ? str(d.group) && `group ${str(d.group)} may approve too`
+          : event.type === 'grant.activated'
+            ? d.breakGlass === true
+              ? 'break-glass: flagged for post-hoc review'
+              : undefined
+            : str(d.reason);
   const entry: TimelineEntry = { at: event.occurredAt, type, by: event.actor, ...(detail ? { detail } : {}) };
   return { ...view, timeline: [...view.timeline, entry] };
 }

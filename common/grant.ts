@@ -1,6 +1,8 @@
 // The grant's wire shapes, defined once: zod schemas (validation, the OpenAPI document, the
 // console) with the TypeScript types inferred from them. Workflows import the types only.
 import { z } from 'zod';
+import { approvalFollowUp, type FollowUpPlan } from './approval-follow-up.js';
+import { type ReviewPlan, reviewView } from './breakglass-review.js';
 
 export const grantStatuses = [
   'pending',
@@ -105,6 +107,10 @@ export const grantView = z.object({
   extensions: z.number().optional(),
   policyIds: z.array(z.string()),
   timeline: z.array(timelineEntry),
+  /** Reminders, escalation and nudges while the request waited for approval. */
+  followUp: approvalFollowUp.optional(),
+  /** Break-glass grants: the post-hoc review, open until someone decides. */
+  review: reviewView.optional(),
 });
 export type GrantView = z.infer<typeof grantView>;
 
@@ -128,7 +134,7 @@ export type GrantCard = Pick<
   | 'endedAt'
   | 'endedBy'
   | 'endReason'
-> & { approvals: Pick<Approval, 'by' | 'email'>[] };
+> & { approvals: Pick<Approval, 'by' | 'email'>[]; escalatedAt?: string };
 
 /** Exactly what the AWS CLI and SDKs read from a `credential_process` (Version 1). Secret. */
 export const credentialProcessOutput = z.object({
@@ -165,6 +171,10 @@ export interface RoleSnapshot {
   roleMaxSessionSeconds: number;
   reviewerGroups: string[];
   slackChannel?: string;
+  /** Reminders, escalation and nudges of a pending request. */
+  followUp?: FollowUpPlan;
+  /** Break-glass roles: the post-hoc review's deadline and escalation. */
+  review?: ReviewPlan;
 }
 
 /** The posted approval message, so later states edit it in place. */
@@ -174,7 +184,7 @@ export interface ApprovalMessageRef {
 }
 
 /** The moments the requester hears about by DM. */
-export type RequesterNoticeKind = 'approved' | 'denied' | 'active' | 'expiring' | 'ended';
+export type RequesterNoticeKind = 'approved' | 'denied' | 'timed_out' | 'active' | 'expiring' | 'ended';
 
 /** One session the revocation ledger must deny until it expires. */
 export interface LedgerEntry {

@@ -25,6 +25,8 @@ export class DirectoryError extends Error {
 export interface Directory {
   /** The person with this verified email, or undefined (unknown, disabled, or ambiguous). */
   byEmail(email: string): Principal | undefined;
+  /** Everyone the directory maps (enabled, unambiguous): whom reviewer reminders consider. */
+  people(): Principal[];
 }
 
 const normalize = (email: string) => email.trim().toLowerCase();
@@ -60,18 +62,20 @@ export function fileDirectory(path: string, onReloadError?: (err: Error) => void
   };
   let entries = load(path);
   let loaded = version();
-  return {
-    byEmail(email) {
-      try {
-        const current = version();
-        if (current !== loaded) {
-          loaded = current;
-          entries = load(path);
-        }
-      } catch (err) {
-        onReloadError?.(err as Error);
+  const current = () => {
+    try {
+      const seen = version();
+      if (seen !== loaded) {
+        loaded = seen;
+        entries = load(path);
       }
-      return entries.get(normalize(email));
-    },
+    } catch (err) {
+      onReloadError?.(err as Error);
+    }
+    return entries;
+  };
+  return {
+    byEmail: (email) => current().get(normalize(email)),
+    people: () => [...current().values()],
   };
 }

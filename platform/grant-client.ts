@@ -72,6 +72,8 @@ const rejectionOnceEnded: Partial<Record<AssertionAction, GrantRejection>> = {
   revoke: 'grant_not_active',
   extend: 'grant_not_active',
   issueCredentials: 'grant_not_active',
+  nudge: 'grant_not_pending',
+  review: 'review_closed',
 };
 
 const isGrantRejection = (type: string | undefined | null): type is GrantRejection =>
@@ -79,6 +81,8 @@ const isGrantRejection = (type: string | undefined | null): type is GrantRejecti
 
 export interface Command<Args extends object> {
   grantId: string;
+  /** The workflow that takes the command, when not the grant's own (a break-glass review). */
+  workflowId?: string;
   action: AssertionAction;
   principal: Principal;
   verdict: { allowed: boolean; policyIds: string[] };
@@ -190,7 +194,7 @@ export class GrantClient {
       },
       command.door,
     );
-    const handle = this.deps.client.workflow.getHandle(command.grantId);
+    const handle = this.deps.client.workflow.getHandle(command.workflowId ?? command.grantId);
     try {
       // An update that reaches a grant just as its workflow closes can wait for an outcome that
       // never comes; the deadline turns that into the answers below.

@@ -7,7 +7,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { CedarSources } from './cedar-files.js';
 import type { CatalogRole, Principal } from './types.js';
 
-export type RoleAction = 'request' | 'autoApprove' | 'approve' | 'revoke';
+export type RoleAction = 'request' | 'autoApprove' | 'oneApproval' | 'approve' | 'revoke' | 'review';
 export type Context = Record<string, string | number | boolean>;
 
 export interface CedarDecision {
@@ -102,6 +102,7 @@ function roleEntity(role: CatalogRole): cedar.EntityJson {
       reviewerGroups: role.reviewerGroups,
       breakGlass: role.breakGlass,
       autoApproveMaxSeconds: role.autoApproveMaxSeconds,
+      escalationGroups: role.followUp.escalationGroup ? [role.followUp.escalationGroup] : [],
     },
     parents: [],
   };

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../common/duration.js';
+import { formatDuration, parseDuration } from '../common/duration.js';
+import { noOnCallSchedule, type OnCallSchedule } from '../common/oncall.js';
 import { type LoadProblem, PolicyLoadError } from './load-error.js';
 import type { CatalogRole } from './types.js';
 
@@ -45,6 +46,16 @@ const roleSchema = z
     breakGlass: z.boolean().default(false),
     // IAM allows 1h..12h for a role's MaxSessionDuration.
     roleMaxSessionSeconds: z.number().int().min(3600).max(43200).default(3600),
+    // While a request waits: remind the reviewers who have not acted, then escalate once.
+    remindAfter: duration.optional(),
+    maxReminders: z.number().int().min(1).max(20).optional(),
+    escalateAfter: duration.optional(),
+    escalationChannel: z.string().min(1).optional(),
+    escalationGroup: z.string().min(1).optional(),
+    nudgeInterval: duration.default(1800),
+    // Break-glass roles: the post-hoc review's deadline, then escalations on this schedule.
+    reviewDeadline: duration.optional(),
+    reviewEscalateEvery: duration.optional(),
   })
   .superRefine((role, ctx) => {
     const problem = (path: string, message: string) =>
@@ -62,21 +73,74 @@ const roleSchema = z
     if (role.breakGlass && role.approvalsRequired > 0) {
       problem('approvalsRequired', 'must be 0 for a breakGlass role');
     }
+    if (role.maxReminders !== undefined && role.remindAfter === undefined)
+      problem('maxReminders', 'needs remindAfter');
+    if (role.escalationGroup !== undefined && role.escalateAfter === undefined)
+      problem('escalationGroup', 'needs escalateAfter (the group may approve once the request escalates)');
+    for (const field of ['remindAfter', 'escalateAfter'] as const) {
+      const after = role[field];
+      if (role.breakGlass && after !== undefined)
+        problem(field, 'a breakGlass role never waits for approval (see reviewDeadline)');
+      else if (after !== undefined && after >= role.approvalTimeout)
+        problem(
+          field,
+          `must be shorter than approvalTimeout (${formatDuration(role.approvalTimeout)}): the request times out first`,
+        );
+    }
+    for (const field of ['reviewDeadline', 'reviewEscalateEvery'] as const) {
+      if (!role.breakGlass && role[field] !== undefined) problem(field, 'is only for breakGlass roles');
+    }
     // Otherwise a request longer than autoApproveMax would need nobody's approval.
     if (!role.breakGlass && role.approvalsRequired === 0 && (role.autoApproveMax ?? 0) < role.maxDuration) {
       problem('approvalsRequired', 'is 0, so autoApproveMax must cover maxDuration (or set breakGlass)');
     }
   });
 
-const catalogSchema = z.strictObject({ roles: z.array(roleSchema).min(1) }).superRefine(({ roles }, ctx) => {
-  const seen = new Set<string>();
-  roles.forEach((role, index) => {
-    if (seen.has(role.id)) {
-      ctx.addIssue({ code: 'custom', path: ['roles', index, 'id'], message: 'duplicate role id' });
-    }
-    seen.add(role.id);
+const instant = z.iso.datetime({ offset: true, error: 'expected a time like 2026-01-05T09:00:00Z' });
+
+// Who is on call when (common/oncall.ts): rotations, and overrides that cover a rotation for a while.
+const onCallSchema = z
+  .strictObject({
+    rotations: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, dash and underscore'),
+          start: instant,
+          shift: duration,
+          people: z.array(z.string().min(1)).min(1),
+        }),
+      )
+      .default([]),
+    overrides: z
+      .array(z.strictObject({ rotation: z.string(), person: z.string().min(1), from: instant, to: instant }))
+      .default([]),
+  })
+  .superRefine(({ rotations, overrides }, ctx) => {
+    const names = new Set<string>();
+    rotations.forEach((rotation, index) => {
+      if (names.has(rotation.name))
+        ctx.addIssue({ code: 'custom', path: ['rotations', index, 'name'], message: 'duplicate rotation' });
+      names.add(rotation.name);
+    });
+    overrides.forEach((override, index) => {
+      if (!names.has(override.rotation))
+        ctx.addIssue({ code: 'custom', path: ['overrides', index, 'rotation'], message: 'no such rotation' });
+      if (Date.parse(override.to) <= Date.parse(override.from))
+        ctx.addIssue({ code: 'custom', path: ['overrides', index, 'to'], message: 'is not after from' });
+    });
   });
-});
+
+const catalogSchema = z
+  .strictObject({ roles: z.array(roleSchema).min(1), onCall: onCallSchema.optional() })
+  .superRefine(({ roles }, ctx) => {
+    const seen = new Set<string>();
+    roles.forEach((role, index) => {
+      if (seen.has(role.id)) {
+        ctx.addIssue({ code: 'custom', path: ['roles', index, 'id'], message: 'duplicate role id' });
+      }
+      seen.add(role.id);
+    });
+  });
 
 type RoleInput = z.output<typeof roleSchema>;
 
@@ -106,15 +170,59 @@ function toCatalogRole(role: RoleInput): CatalogRole {
     autoApproveMaxSeconds: role.autoApproveMax ?? 0,
     breakGlass: role.breakGlass,
     roleMaxSessionSeconds: role.roleMaxSessionSeconds,
+    followUp: {
+      ...(role.remindAfter === undefined ? {} : { remindAfterSeconds: role.remindAfter }),
+      maxReminders: role.remindAfter === undefined ? 0 : (role.maxReminders ?? 3),
+      ...(role.escalateAfter === undefined ? {} : { escalateAfterSeconds: role.escalateAfter }),
+      ...(role.escalationChannel === undefined ? {} : { escalationChannel: role.escalationChannel }),
+      ...(role.escalationGroup === undefined ? {} : { escalationGroup: role.escalationGroup }),
+      nudgeIntervalSeconds: role.nudgeInterval,
+    },
+    ...(role.breakGlass
+      ? {
+          review: {
+            deadlineSeconds: role.reviewDeadline ?? 24 * 3600,
+            escalateEverySeconds: role.reviewEscalateEvery ?? 4 * 3600,
+            ...(role.escalationChannel === undefined ? {} : { escalationChannel: role.escalationChannel }),
+          },
+        }
+      : {}),
   };
 }
 
-/** Reads and validates a catalog file; throws PolicyLoadError naming file, line, role and field. */
-export function loadCatalog(file: string): CatalogRole[] {
+function toOnCallSchedule(onCall: z.output<typeof onCallSchema> | undefined): OnCallSchedule {
+  if (!onCall) return noOnCallSchedule;
+  return {
+    rotations: onCall.rotations.map((r) => ({
+      name: r.name,
+      startMs: Date.parse(r.start),
+      shiftSeconds: r.shift,
+      people: r.people,
+    })),
+    overrides: onCall.overrides.map((o) => ({
+      rotation: o.rotation,
+      person: o.person,
+      fromMs: Date.parse(o.from),
+      toMs: Date.parse(o.to),
+    })),
+  };
+}
+
+/** A catalog file: its roles and its on-call schedule. */
+export interface Catalog {
+  roles: CatalogRole[];
+  onCall: OnCallSchedule;
+}
+
+/**
+ * Reads and validates a catalog file (its roles and its on-call schedule); throws PolicyLoadError
+ * naming file, line, role and field.
+ */
+export function loadCatalog(file: string): Catalog {
   return parseCatalog(readFileSync(file, 'utf8'), file);
 }
 
-export function parseCatalog(text: string, file: string): CatalogRole[] {
+export function parseCatalog(text: string, file: string): Catalog {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number | undefined) => {
@@ -127,7 +235,8 @@ export function parseCatalog(text: string, file: string): CatalogRole[] {
   }
   const raw: unknown = doc.toJS();
   const parsed = catalogSchema.safeParse(raw, { reportInput: true });
-  if (parsed.success) return parsed.data.roles.map(toCatalogRole);
+  if (parsed.success)
+    return { roles: parsed.data.roles.map(toCatalogRole), onCall: toOnCallSchedule(parsed.data.onCall) };
 
   const problems = parsed.error.issues.flatMap((issue): LoadProblem[] => {
     const path = issue.path.filter((key) => typeof key !== 'symbol');

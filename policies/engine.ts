@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../common/duration.js';
+import { type OnCallSource, scheduleSource } from '../common/oncall.js';
 import { Authorizer, type Context } from './authorizer.js';
 import { loadCatalog } from './catalog.js';
 import { loadCedarSources } from './cedar-files.js';
@@ -34,6 +35,8 @@ export class PolicyEngine {
   private constructor(
     private readonly authorizer: Authorizer,
     private readonly catalog: readonly CatalogRole[],
+    /** Who is on call (Cedar context `onCall`): the catalog's schedule unless load() was given another. */
+    private readonly onCall: OnCallSource,
   ) {
     this.byId = new Map(catalog.map((role) => [role.id, role]));
     for (const role of catalog) {
@@ -46,10 +49,20 @@ export class PolicyEngine {
    * Reads, parses and validates the schema, the policies and the catalog in `dir`. Synchronous
    * (cedar-wasm is); throws PolicyLoadError naming file, line and column of every problem.
    */
-  static load(dir: string = POLICIES_DIR): PolicyEngine {
+  static load(dir: string = POLICIES_DIR, opts: { onCall?: OnCallSource } = {}): PolicyEngine {
     const sources = loadCedarSources(join(dir, 'schema.cedarschema'), join(dir, 'policies.cedar'));
-    const catalog = loadCatalog(join(dir, 'catalog.yaml')).map(deepFreeze);
-    return new PolicyEngine(new Authorizer(sources, catalog), catalog);
+    const file = loadCatalog(join(dir, 'catalog.yaml'));
+    const catalog = file.roles.map(deepFreeze);
+    return new PolicyEngine(
+      new Authorizer(sources, catalog),
+      catalog,
+      opts.onCall ?? scheduleSource(file.onCall),
+    );
+  }
+
+  /** Whether the schedule has this person on call at `at`. */
+  isOnCall(principal: Principal, at: Date = new Date()): boolean {
+    return this.onCall.isOnCall(principal, at);
   }
 
   /** Every role of the catalog (frozen; copy before changing). */
@@ -64,14 +77,10 @@ export class PolicyEngine {
   /** Roles the principal may request at all: for the role's full maximum, with a ticket if needed. */
   requestableRoles(principal: Principal, now: Date = new Date()): CatalogRole[] {
     return this.catalog.filter((role) => {
-      const context = requestContext(
-        role,
-        role.maxDurationSeconds,
-        'listing',
-        'TICKET',
-        role.breakGlass,
-        now,
-      );
+      const context = {
+        ...requestContext(role, role.maxDurationSeconds, 'listing', 'TICKET', role.breakGlass, now),
+        onCall: this.onCall.isOnCall(principal, now),
+      };
       const decision = this.authorizer.onRole(principal, 'request', role.id, context);
       return decision.allow && decision.errors.length === 0;
     });
@@ -85,7 +94,10 @@ export class PolicyEngine {
     }
     const ticket = ctx.ticket?.trim() || undefined;
     const breakGlass = ctx.breakGlass ?? role.breakGlass;
-    const context = requestContext(role, ctx.durationSeconds, ctx.reason, ticket, breakGlass, ctx.now);
+    const context = {
+      ...requestContext(role, ctx.durationSeconds, ctx.reason, ticket, breakGlass, ctx.now),
+      onCall: this.onCall.isOnCall(principal, ctx.now),
+    };
 
     // Checks Cedar cannot express: ticket format (regex) and the total cap across extensions.
     const reasons = [...this.ticketProblems(role, ticket), ...totalProblems(role, ctx)];
@@ -99,15 +111,25 @@ export class PolicyEngine {
 
     const auto = this.authorizer.onRole(principal, 'autoApprove', role.id, context);
     const autoApproved = auto.allow && auto.errors.length === 0;
+    // A policy may lower the approvals a request needs to one (e.g. for on-call engineers).
+    const one =
+      !autoApproved && role.approvalsRequired > 1
+        ? this.authorizer.onRole(principal, 'oneApproval', role.id, context)
+        : undefined;
+    const oneApproval = one?.allow === true && one.errors.length === 0;
     return {
       allowed: true,
       autoApproved,
       breakGlass,
       // Never "0 approvals" without auto-approval: the catalog rules it out, this keeps it so.
-      approvalsRequired: autoApproved ? 0 : Math.max(1, role.approvalsRequired),
+      approvalsRequired: autoApproved ? 0 : oneApproval ? 1 : Math.max(1, role.approvalsRequired),
       reviewerGroups: [...role.reviewerGroups],
       approvalTimeoutSeconds: role.approvalTimeoutSeconds,
-      policyIds: [...request.policyIds, ...(autoApproved ? auto.policyIds : [])],
+      policyIds: [
+        ...request.policyIds,
+        ...(autoApproved ? auto.policyIds : []),
+        ...(oneApproval && one ? one.policyIds : []),
+      ],
       reasons: [],
     };
   }
@@ -142,6 +164,26 @@ export class PolicyEngine {
     if (!context) return { allowed: false, policyIds: [] };
     const decision = this.authorizer.onRole(principal, 'revoke', roleId, context);
     return { allowed: decision.allow && decision.errors.length === 0, policyIds: decision.policyIds };
+  }
+
+  /** May this principal decide the post-hoc review of a break-glass grant of this role? */
+  mayReview(
+    principal: Principal,
+    roleId: string,
+    requesterSub: string,
+    grant: GrantFacts = {},
+  ): ApproveDecision {
+    const isRequester = principal.sub === requesterSub;
+    const context = this.decisionContext(roleId, requesterSub, isRequester, grant);
+    if (!context) return { allowed: false, policyIds: [], reason: 'not_eligible' };
+    const decision = this.authorizer.onRole(principal, 'review', roleId, context);
+    if (decision.allow && decision.errors.length === 0)
+      return { allowed: true, policyIds: decision.policyIds };
+    return {
+      allowed: false,
+      policyIds: decision.policyIds,
+      reason: isRequester ? 'self_approval' : 'not_eligible',
+    };
   }
 
   mayAudit(principal: Principal): boolean {
@@ -184,6 +226,7 @@ export class PolicyEngine {
       ),
       requester: requesterSub,
       isRequester,
+      escalated: grant.escalated === true,
     };
   }
 }

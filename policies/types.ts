@@ -1,6 +1,9 @@
 // What the policy engine takes and returns. Every result is a plain JSON value: the grant workflow
 // records decisions in Temporal history, so they must survive a JSON round trip unchanged.
 
+import type { FollowUpPlan } from '../common/approval-follow-up.js';
+import type { ReviewPlan } from '../common/breakglass-review.js';
+
 export type { Principal } from '../common/grant.js';
 export type { RequestDecision } from '../common/policy-decision.js';
 
@@ -26,6 +29,10 @@ export interface CatalogRole {
   breakGlass: boolean;
   /** The IAM role's MaxSessionDuration: no STS session may be longer. */
   roleMaxSessionSeconds: number;
+  /** Reminders, escalation and nudges while a request waits (remindAfter, escalateAfter, ...). */
+  followUp: FollowUpPlan;
+  /** Break-glass roles: the post-hoc review (reviewDeadline, reviewEscalateEvery). */
+  review?: ReviewPlan;
 }
 
 export interface RequestContext {
@@ -46,6 +53,8 @@ export interface GrantFacts {
   ticket?: string;
   breakGlass?: boolean;
   now?: Date;
+  /** The request has escalated: its role's escalation group may approve too. */
+  escalated?: boolean;
 }
 
 export interface ApproveDecision {

@@ -1,5 +1,6 @@
 // The export filter, applied in SQL so only matching rows leave the database.
 import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { foldReview, isReviewEvent, type ReviewView } from '../common/breakglass-review.js';
 import { type AuditDatabase, type AuditRow, auditColumns } from './database.js';
 import { InvalidAuditFilterError } from './errors.js';
 
@@ -168,6 +169,16 @@ export interface GrantSummary {
   endReason: string | null;
   sessionCount: number;
   accessKeyIds: string[];
+  breakGlass: boolean;
+  /** Break-glass grants: open, acknowledged or flagged; null for other grants. */
+  reviewStatus: 'open' | 'acknowledged' | 'flagged' | null;
+  reviewDeadline: string | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  reviewComment: string | null;
+  reviewEscalations: number | null;
+  /** Decided by the deadline; false once it escalated (decided late or still open); null while it may still be. */
+  reviewOnTime: boolean | null;
 }
 
 export const summaryColumns = [
@@ -188,6 +199,14 @@ export const summaryColumns = [
   'end_reason',
   'session_count',
   'access_key_ids',
+  'break_glass',
+  'review_status',
+  'review_deadline',
+  'reviewed_by',
+  'reviewed_at',
+  'review_comment',
+  'review_escalations',
+  'review_on_time',
 ] as const;
 
 const endTypes = new Set([
@@ -228,10 +247,27 @@ export function summarise(events: readonly AuditRow[]): GrantSummary | undefined
     endReason: null,
     sessionCount: 0,
     accessKeyIds: [],
+    breakGlass: requestData.breakGlass === true,
+    reviewStatus: null,
+    reviewDeadline: null,
+    reviewedBy: null,
+    reviewedAt: null,
+    reviewComment: null,
+    reviewEscalations: null,
+    reviewOnTime: null,
   };
+  let review: ReviewView | undefined;
   for (const event of events) {
     const data = dataOf(event);
-    if (event.type === 'grant.approval_recorded') {
+    if (isReviewEvent(event.type)) {
+      review = foldReview(review, {
+        type: event.type,
+        actor: event.actor,
+        actorEmail: event.actor_email,
+        occurredAt: event.occurred_at,
+        data,
+      });
+    } else if (event.type === 'grant.approval_recorded') {
       if (!summary.approvers.includes(event.actor)) summary.approvers.push(event.actor);
     } else if (event.type === 'grant.activated' || event.type === 'grant.extended') {
       if (event.type === 'grant.activated') summary.activatedAt ??= event.occurred_at;
@@ -249,7 +285,21 @@ export function summarise(events: readonly AuditRow[]): GrantSummary | undefined
       summary.endReason = text(data, 'reason');
     }
   }
-  return summary;
+  return review ? withReview(summary, review) : summary;
+}
+
+function withReview(summary: GrantSummary, review: ReviewView): GrantSummary {
+  const decided = review.status === 'decided';
+  return {
+    ...summary,
+    reviewStatus: decided ? (review.outcome ?? 'acknowledged') : 'open',
+    reviewDeadline: review.deadline,
+    reviewedBy: review.reviewer ?? null,
+    reviewedAt: review.decidedAt ?? null,
+    reviewComment: review.comment ?? null,
+    reviewEscalations: review.escalations,
+    reviewOnTime: decided ? review.onTime === true : review.escalations > 0 ? false : null,
+  };
 }
 
 function dataOf(row: AuditRow): Record<string, unknown> {
@@ -329,6 +379,14 @@ export function summaryCsvLine(s: GrantSummary): string {
     s.endReason,
     s.sessionCount,
     s.accessKeyIds.join(','),
+    String(s.breakGlass),
+    s.reviewStatus,
+    s.reviewDeadline,
+    s.reviewedBy,
+    s.reviewedAt,
+    s.reviewComment,
+    s.reviewEscalations,
+    s.reviewOnTime === null ? null : String(s.reviewOnTime),
   ]);
 }
 

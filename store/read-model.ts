@@ -23,6 +23,8 @@ export function awaitingOf(view: GrantView): string | null {
   if (view.status === 'pending') return 'request';
   if (view.status === 'active' && view.pendingExtension)
     return `extension@${view.pendingExtension.requestedAt}`;
+  // A break-glass grant's post-hoc review waits for its reviewers, whether or not the grant has ended.
+  if (view.review?.status === 'open') return 'review';
   return null;
 }
 

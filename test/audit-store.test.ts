@@ -341,6 +341,14 @@ for (const backend of ['sqlite', 'postgres'] as const) {
           endReason: 'done',
           sessionCount: 1,
           accessKeyIds: ['ASIAEXAMPLE0001'],
+          breakGlass: false,
+          reviewStatus: null,
+          reviewDeadline: null,
+          reviewedBy: null,
+          reviewedAt: null,
+          reviewComment: null,
+          reviewEscalations: null,
+          reviewOnTime: null,
         });
       }));
 

@@ -12,6 +12,7 @@ import proto from '@temporalio/proto';
 import { type ReplayResult, Worker } from '@temporalio/worker';
 import { ulid } from 'ulid';
 import { ledgerWorkflowId } from '../common/grant-messages.js';
+import { reviewWorkflowId } from '../common/review-messages.js';
 import { workflowsPath } from '../worker/worker.js';
 import { eventually } from './support/assertions.js';
 import { principal, startTestBroker, type TestBroker } from './support/broker.js';
@@ -27,7 +28,10 @@ let slack: FakeSlack;
 before(async () => {
   slack = await startFakeSlack({ members: [] });
   broker = await startTestBroker({
-    overrides: { 'prod-admin': { approvalTimeout: '2s' } },
+    overrides: {
+      'prod-admin': { approvalTimeout: '2s', remindAfter: '1s', maxReminders: 1 },
+      'breakglass-admin': { reviewDeadline: '1s', reviewEscalateEvery: '1s' },
+    },
     slack: { botToken: slack.botToken, apiUrl: slack.apiUrl },
   });
   await broker.startWorker();
@@ -69,6 +73,7 @@ async function scenarios(): Promise<Record<string, WorkflowHandle>> {
   await eventually('decision', async () =>
     (await broker.view(cancelled)).requiredApprovals ? true : undefined,
   );
+  await broker.service.nudge(principal('alice'), cancelled.workflowId);
   await broker.cancel(cancelled, 'alice');
   // The front door refuses this request itself; signed as allowed (a catalog changed between door
   // and worker, say), the workflow's own policy evaluation still denies it.
@@ -86,8 +91,20 @@ async function scenarios(): Promise<Record<string, WorkflowHandle>> {
   const refused = broker.client.workflow.getHandle(refusedId);
   await until(refused, 'denied');
 
+  // Break-glass: the grant opens its review, which escalates, is acknowledged, and ends.
+  const breakGlass = await broker.request('erin', 'breakglass-admin', { durationSeconds: 600 });
+  await eventually('an escalated review', async () =>
+    ((await broker.view(breakGlass)).review?.escalations ?? 0) > 0 ? true : undefined,
+  );
+  await broker.service.review(principal('bob'), breakGlass.workflowId, { outcome: 'acknowledged' });
+  await broker.revoke(breakGlass, 'bob', 'replay');
+  const review = broker.client.workflow.getHandle(reviewWorkflowId(breakGlass.workflowId));
+  await review.result();
+
   const ledger = broker.client.workflow.getHandle(ledgerWorkflowId(broker.roleArns['prod-admin'] as string));
   return {
+    'grant-breakglass': breakGlass,
+    'review-decided': review,
     'grant-full': admin,
     'grant-expired': expiring,
     'grant-timed-out': timedOut,

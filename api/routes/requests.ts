@@ -14,6 +14,7 @@ import {
   idempotencyHeaders,
   listQuery,
   reasonBody,
+  reviewBody,
 } from '../schemas.js';
 
 /** One update id per (caller, action, key): a retried decision attaches to the first one. */
@@ -107,6 +108,22 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
       req.body.reason,
       updateIdOf(req, 'extend'),
     ),
+  );
+
+  r.post('/v1/requests/:id/review', { schema: { ...decision, body: reviewBody } }, async (req) =>
+    grants.review(
+      req.principal,
+      req.params.id,
+      {
+        outcome: req.body.outcome,
+        ...(req.body.comment ? { comment: req.body.comment } : {}),
+        ...(req.body.revoke ? { revoke: true } : {}),
+      },
+      updateIdOf(req, 'review'),
+    ),
+  );
+  r.post('/v1/requests/:id/nudge', { schema: { ...decision, body: emptyBody } }, async (req) =>
+    grants.nudge(req.principal, req.params.id, updateIdOf(req, 'nudge')),
   );
 
   r.post(

@@ -7,6 +7,7 @@ import type { Directory } from '../../integrations/directory.js';
 import type { GrantService } from '../grant-service.js';
 import { registerSlackInteractions } from './interactions.js';
 import { SlackEventsReceiver } from './receiver.js';
+import { registerReviewInteractions } from './review-interactions.js';
 
 export interface SlackAppDeps {
   signingSecret: string;
@@ -47,6 +48,12 @@ export function registerSlackApp(
     clientOptions: { slackApiUrl: deps.client.slackApiUrl },
   });
   registerSlackInteractions(bolt, {
+    grants: deps.grants,
+    directory: deps.directory,
+    slack: deps.client,
+    log: deps.log,
+  });
+  registerReviewInteractions(bolt, {
     grants: deps.grants,
     directory: deps.directory,
     slack: deps.client,

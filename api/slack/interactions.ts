@@ -68,8 +68,9 @@ export function explainRefusal(err: unknown): string {
   }
 }
 
-export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps): void {
-  const { grants, directory, slack, log } = deps;
+/** Who clicked, as a directory identity, and how they are told a refusal (ephemerally). */
+export function slackActors(deps: Pick<SlackInteractionDeps, 'directory' | 'slack' | 'log'>) {
+  const { directory, slack, log } = deps;
 
   const tell = (channel: string | undefined, user: string, text: string) =>
     channel
@@ -91,10 +92,11 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
 
   /** Runs `act` as the reviewer behind a Slack user; whatever refuses it is told to them, ephemerally. */
   async function asReviewer(
-    verb: 'approve' | 'deny',
+    verb: string,
     slackUser: string,
     channel: string | undefined,
     act: (who: Principal) => Promise<void>,
+    explain: (err: unknown) => string = explainRefusal,
   ): Promise<void> {
     try {
       const who = await reviewer(slackUser);
@@ -105,24 +107,32 @@ export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps)
       await act(who);
     } catch (err) {
       if (!(err instanceof ApiError)) log.error({ err }, `Slack ${verb} failed`);
-      await tell(channel, slackUser, explainRefusal(err));
+      await tell(channel, slackUser, explain(err));
     }
   }
 
-  const parseClick = (body: unknown) => {
-    const click = buttonClick.safeParse(body);
-    if (!click.success) return undefined;
-    const { user, actions, trigger_id } = click.data;
-    const [action] = actions as [{ value: string; action_ts: string }];
-    const channel = click.data.channel?.id ?? click.data.container?.channel_id;
-    return {
-      user: user.id,
-      grantId: action.value,
-      actionTs: action.action_ts,
-      triggerId: trigger_id,
-      channel,
-    };
+  return { tell, asReviewer };
+}
+
+/** A click on a button whose value is a grant id. */
+export const parseClick = (body: unknown) => {
+  const click = buttonClick.safeParse(body);
+  if (!click.success) return undefined;
+  const { user, actions, trigger_id } = click.data;
+  const [action] = actions as [{ value: string; action_ts: string }];
+  const channel = click.data.channel?.id ?? click.data.container?.channel_id;
+  return {
+    user: user.id,
+    grantId: action.value,
+    actionTs: action.action_ts,
+    triggerId: trigger_id,
+    channel,
   };
+};
+
+export function registerSlackInteractions(bolt: App, deps: SlackInteractionDeps): void {
+  const { grants, slack, log } = deps;
+  const { asReviewer } = slackActors(deps);
 
   bolt.action(APPROVE_ACTION, async ({ ack, body }) => {
     await ack();

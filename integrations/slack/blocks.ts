@@ -13,7 +13,7 @@ export const DENY_REASON_MAX = 500;
 const TEXT_MAX = 2900;
 const clip = (text: string) => (text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX)}…` : text);
 /** mrkdwn that Slack shows as written: no auto-linked URLs, channels or @mentions in user text. */
-const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: clip(text), verbatim: true });
+export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text: clip(text), verbatim: true });
 
 /** Slack mrkdwn control characters; escaping them keeps user text from pinging @channel or faking links. */
 export function escapeText(text: string): string {
@@ -35,7 +35,7 @@ export function humanDuration(seconds: number): string {
   return parts.join(' ') || '0s';
 }
 
-const person = (p: { sub: string; email?: string } | { by: string; email?: string }) =>
+export const person = (p: { sub: string; email?: string } | { by: string; email?: string }) =>
   escapeText(p.email ?? ('sub' in p ? p.sub : p.by));
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -56,7 +56,7 @@ export function statusLine(card: GrantCard): string {
     case 'pending':
       return `:hourglass_flowing_sand: Waiting for approval: ${card.approvals.length} of ${card.requiredApprovals}${
         approvers ? ` (${approvers})` : ''
-      }`;
+      }${card.escalatedAt ? ` · :rotating_light: escalated ${slackTime(card.escalatedAt)}` : ''}`;
     case 'active': {
       const by = approvers ? `Approved by ${approvers}` : card.breakGlass ? 'Break-glass' : 'Auto-approved';
       return `:white_check_mark: ${by}; active until ${card.expiresAt ? slackTime(card.expiresAt) : 'unknown'}`;
@@ -158,6 +158,13 @@ export function requesterNotice(kind: RequesterNoticeKind, card: GrantCard, now 
       return `:white_check_mark: Your request for ${role} was approved by ${card.approvals.map(person).join(', ')}.`;
     case 'denied':
       return `:no_entry_sign: Your request for ${role} was not granted. ${statusLine(card).replace(/^:\w+: /, '')}`;
+    case 'timed_out':
+      return (
+        `:hourglass: Your request for ${role} timed out: no reviewer decided in time. To ask again: ` +
+        `\`jit request ${card.role.id} --for ${humanDuration(card.duration).replace(/ /g, '')}` +
+        `${card.ticket ? ` --ticket ${escapeText(card.ticket)}` : ''} --reason "..."\`` +
+        ` (while it waits, \`jit nudge ID\` reminds the reviewers).`
+      );
     case 'active':
       return (
         `:key: Your grant for ${role} is active until ${card.expiresAt ? slackTime(card.expiresAt) : 'unknown'}. ` +

@@ -107,6 +107,17 @@ export async function updateMessage(
   });
 }
 
+/** A reply in the thread of `ref`, also shown in the channel, so everyone there sees it again. */
+export async function replyInThread(client: WebClient, ref: ApprovalMessageRef, text: string): Promise<void> {
+  await client.chat.postMessage({
+    channel: ref.channel,
+    thread_ts: ref.ts,
+    reply_broadcast: true,
+    text,
+    unfurl_links: false,
+  });
+}
+
 export async function postEphemeral(client: WebClient, channel: string, user: string, text: string) {
   await client.chat.postEphemeral({ channel, user, text });
 }

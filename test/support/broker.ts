@@ -110,12 +110,14 @@ async function createTargetRoles(prefix: string): Promise<Record<string, string>
 function writePolicyDir(
   arnsBySampleName: Record<string, string>,
   overrides: CatalogOverrides,
+  topLevel: Record<string, unknown> = {},
 ): { dir: string; roleArns: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'jit-policies-'));
   cpSync(POLICIES_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
   const catalog = parse(readFileSync(join(dir, 'catalog.yaml'), 'utf8')) as {
     roles: Record<string, unknown>[];
   };
+  Object.assign(catalog, topLevel);
   const roleArns: Record<string, string> = {};
   for (const role of catalog.roles) {
     const sampleName = String(role.arn).split('/').pop() as string;
@@ -133,11 +135,19 @@ export async function startTestBroker(
     slack?: { botToken: string; apiUrl: string };
     /** The audit store's backend (default SQLite). */
     store?: 'sqlite' | 'postgres';
+    /** Top-level catalog sections to replace, e.g. `onCall`. */
+    catalog?: Record<string, unknown>;
+    /** The worker's directory (JIT_DIRECTORY_FILE): whom reviewer reminders go to. */
+    directoryFile?: string;
   } = {},
 ): Promise<TestBroker> {
   const stack = testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
-  const { dir: policyDir, roleArns } = writePolicyDir(await createTargetRoles(prefix), opts.overrides ?? {});
+  const { dir: policyDir, roleArns } = writePolicyDir(
+    await createTargetRoles(prefix),
+    opts.overrides ?? {},
+    opts.catalog,
+  );
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('grants');
   const scratch = mkdtempSync(join(tmpdir(), 'jit-broker-'));
@@ -152,6 +162,7 @@ export async function startTestBroker(
     DATABASE_URL: auditDatabaseUrl,
     TEMPORAL_TASK_QUEUE: taskQueue,
     ...(opts.slack ? { SLACK_BOT_TOKEN: opts.slack.botToken, SLACK_API_URL: opts.slack.apiUrl } : {}),
+    ...(opts.directoryFile ? { JIT_DIRECTORY_FILE: opts.directoryFile } : {}),
   };
   let inProcess: { worker: Worker; running: Promise<void>; close(): Promise<void> } | undefined;
   const store = await openAuditStore(auditDatabaseUrl);

@@ -28,9 +28,22 @@ export const { recordAuditEvents, coverSessions } = proxyLocalActivities<BrokerA
 
 // Slack is best effort but patient: retried for a day so messages catch up after an outage, and
 // never awaited by a decision.
-export const { postApprovalMessage, updateApprovalMessage, notifyRequester } =
-  proxyActivities<BrokerActivities>({
-    startToCloseTimeout: '15 seconds',
-    scheduleToCloseTimeout: '24 hours',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
+export const {
+  postApprovalMessage,
+  updateApprovalMessage,
+  notifyRequester,
+  bumpMessage,
+  postReviewMessage,
+  updateReviewMessage,
+} = proxyActivities<BrokerActivities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// One DM per eligible reviewer, so longer than one Slack call; retried like the other Slack steps.
+export const { remindReviewers } = proxyActivities<BrokerActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});

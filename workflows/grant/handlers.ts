@@ -25,6 +25,7 @@ import {
   extendUpdate,
   grantViewQuery,
   issueCredentialsUpdate,
+  nudgeUpdate,
   revokeUpdate,
 } from '../../common/grant-messages.js';
 import { isRefusedPayload } from '../../common/refused-payload.js';
@@ -32,6 +33,7 @@ import { MIN_SESSION_SECONDS, toSourceIdentity, toTagValue } from '../../common/
 import { verificationKeys } from '../assertion-keys.js';
 import { assumeRole, evaluateGrantRequest } from './activities.js';
 import type { Notifications } from './notifications.js';
+import { checkNudge, nudge } from './reminders.js';
 import { type GrantState, iso, reject } from './state.js';
 import {
   checkApprove,
@@ -240,6 +242,18 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
   );
 
   setHandler(
+    nudgeUpdate,
+    async (args) => {
+      const claims = readVerifiedClaims(args.assertion);
+      rule(() => checkNudgeNow(grant, claims));
+      nudge(grant, notify, claims);
+      await grant.flushed();
+      return grant.view;
+    },
+    { validator: (args) => rule(() => checkNudgeNow(grant, verified(grant, 'nudge', args))) },
+  );
+
+  setHandler(
     issueCredentialsUpdate,
     async (args): Promise<IssuedCredentials> => {
       const claims = readVerifiedClaims(args.assertion);
@@ -313,6 +327,15 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
     },
   );
 }
+
+const checkNudgeNow = (grant: GrantState, claims: AssertionClaims) =>
+  checkNudge(
+    facts(grant),
+    claims,
+    grant.role?.followUp,
+    grant.decided ? grant.view.followUp?.lastNudgedAt : undefined,
+    Date.now(),
+  );
 
 export function applyExtension(
   grant: GrantState,

@@ -25,9 +25,11 @@ import type { GrantView } from '../../common/grant.js';
 import type { GrantStart } from '../../common/grant-messages.js';
 import { isRefusedPayload } from '../../common/refused-payload.js';
 import { verificationKeys } from '../assertion-keys.js';
+import { openBreakGlassReview } from '../breakglass-review/open.js';
 import { coverSessions, evaluateGrantRequest } from './activities.js';
 import { registerHandlers } from './handlers.js';
 import { Notifications, REMIND_BEFORE_MS } from './notifications.js';
+import { followUpApprovals } from './reminders.js';
 import { GrantState } from './state.js';
 import { grantWorkflowV1 } from './v1.js';
 import type { GrantRequest as V1GrantRequest } from './v1-contract.js';
@@ -58,6 +60,7 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
   } else if (!grant.approvalsMet) {
     // 2. Await approvals (handlers.ts records them) until the approval timeout.
     grant.answerableAt = grant.recordedSeq;
+    void followUpApprovals(grant, notify);
     const inTime = await condition(
       () => grant.status !== 'pending' || grant.approvalsMet,
       decision.approvalTimeoutSeconds * 1000,
@@ -72,6 +75,8 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
     notify.refresh();
     if (grant.view.approvals.length > 0) notify.tellRequester('approved');
     notify.tellRequester('active');
+    // Break-glass: the post-hoc review opens now, as a workflow of its own that outlives the grant.
+    await openBreakGlassReview(grant, notify.card());
     // 4. Run until the end: the expiry timer, extensions and their deadline, the reminder.
     await runUntilEnd(grant, notify);
   }
@@ -165,7 +170,7 @@ async function settle(grant: GrantState, notify: Notifications): Promise<void> {
   notify.refresh();
   if (wasActive) notify.tellRequester('ended');
   else if (grant.decision?.allowed && (status === 'denied' || status === 'timed_out'))
-    notify.tellRequester('denied');
+    notify.tellRequester(status === 'timed_out' ? 'timed_out' : 'denied');
   await notify.drained();
   await condition(allHandlersFinished);
 }

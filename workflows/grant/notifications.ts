@@ -2,8 +2,15 @@
 // place as the grant moves, and the requester's DMs. Two queues beside the lifecycle, so a slow or
 // absent Slack delays no decision and a failing DM never holds the channel message back.
 import { log } from '@temporalio/workflow';
+import type { ReminderOccasion } from '../../common/activities.js';
 import type { ApprovalMessageRef, GrantCard, RequesterNoticeKind } from '../../common/grant.js';
-import { notifyRequester, postApprovalMessage, updateApprovalMessage } from './activities.js';
+import {
+  bumpMessage,
+  notifyRequester,
+  postApprovalMessage,
+  remindReviewers,
+  updateApprovalMessage,
+} from './activities.js';
 import type { GrantState } from './state.js';
 
 /** The requester hears this long before the end, with how to extend. */
@@ -14,6 +21,9 @@ export class Notifications {
   private noticeQueue: Promise<void> = Promise.resolve();
   private message: ApprovalMessageRef | null = null;
   private shownOnMessage?: string;
+  /** A copy of the approval message in the escalation channel, edited like it. */
+  private escalationMessage: ApprovalMessageRef | null = null;
+  private shownOnEscalation?: string;
 
   constructor(private readonly grant: GrantState) {}
 
@@ -38,6 +48,7 @@ export class Notifications {
       ...(view.endedAt ? { endedAt: view.endedAt } : {}),
       ...(view.endedBy ? { endedBy: view.endedBy } : {}),
       ...(view.endReason ? { endReason: view.endReason } : {}),
+      ...(view.followUp?.escalatedAt ? { escalatedAt: view.followUp.escalatedAt } : {}),
     };
   }
 
@@ -70,9 +81,51 @@ export class Notifications {
     this.enqueue('message', async () => {
       const shown = this.card();
       const key = JSON.stringify(shown);
-      if (!this.message || key === this.shownOnMessage) return;
-      await updateApprovalMessage({ message: this.message, card: shown });
-      this.shownOnMessage = key;
+      if (this.message && key !== this.shownOnMessage) {
+        await updateApprovalMessage({ message: this.message, card: shown });
+        this.shownOnMessage = key;
+      }
+      if (this.escalationMessage && key !== this.shownOnEscalation) {
+        await updateApprovalMessage({ message: this.escalationMessage, card: shown });
+        this.shownOnEscalation = key;
+      }
+    });
+  }
+
+  /**
+   * Reviewers hear again about a request that waits: a reply under its message (shown in the
+   * channel) and a DM to each eligible reviewer who has not acted. Dropped if decided meanwhile.
+   */
+  remindReviewers(occasion: ReminderOccasion): void {
+    if (!this.on) return;
+    const waiting = () => this.grant.status === 'pending' && !this.grant.approvalsMet;
+    this.enqueue('message', async () => {
+      if (!waiting() || !this.message) return;
+      await bumpMessage({ message: this.message, kind: 'approval', card: this.card(), occasion });
+    });
+    this.enqueue('notice', async () => {
+      if (!waiting()) return;
+      const view = this.grant.view;
+      await remindReviewers({
+        kind: 'approval',
+        occasion,
+        card: this.card(),
+        roleId: view.role.id,
+        requester: this.grant.requester,
+        acted: view.approvals.map((a) => a.by),
+        escalated: view.followUp?.escalatedAt !== undefined,
+      });
+    });
+  }
+
+  /** The request escalates: a copy of its message in the escalation channel, unless that is its own. */
+  escalate(channel: string | undefined): void {
+    if (!this.on || !channel || channel === this.grant.slack?.channel) return;
+    this.enqueue('message', async () => {
+      if (this.grant.status !== 'pending' || this.grant.approvalsMet) return;
+      const shown = this.card();
+      this.escalationMessage = await postApprovalMessage({ channel, card: shown });
+      this.shownOnEscalation = JSON.stringify(shown);
     });
   }
 
