@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { BrokerActivities } from '../common/activities.js';
 import { awsOperations, createAwsClients } from '../integrations/aws.js';
 import { createSlackClient } from '../integrations/slack/client.js';
+import { createStepFunctionsClient, stepFunctionsOperations } from '../integrations/stepfunctions.js';
 import type { Config } from '../platform/config.js';
 import type { PolicyEngine } from '../policies/engine.js';
 import { openAuditStore } from '../store/index.js';
@@ -13,6 +14,7 @@ import { createAwsActivities } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
 import { createSlackActivities } from './slack.js';
+import { createStepFunctionsActivities } from './stepfunctions.js';
 
 export interface ActivityDeps {
   config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
@@ -25,6 +27,10 @@ export interface ActivityDeps {
 export async function createActivities({ config, engine, client }: ActivityDeps) {
   const clients = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
   const aws = awsOperations(clients);
+  const stepFunctions = createStepFunctionsClient({
+    region: config.AWS_REGION,
+    endpoint: config.AWS_ENDPOINT_URL,
+  });
   const store = await openAuditStore(config.DATABASE_URL);
   const slack = config.SLACK_BOT_TOKEN
     ? createSlackClient({
@@ -38,6 +44,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     ...createSlackActivities(slack),
     ...createAuditActivities({ store }),
     ...createLedgerActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    ...createStepFunctionsActivities({ sfn: stepFunctionsOperations(stepFunctions) }),
   } satisfies BrokerActivities;
   return {
     activities,
@@ -47,6 +54,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     close: async () => {
       clients.sts.destroy();
       clients.iam.destroy();
+      stepFunctions.destroy();
       await store.close();
     },
   };

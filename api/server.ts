@@ -15,6 +15,7 @@ import type { GrantService } from './grant-service.js';
 import { registerMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.js';
+import { registerPrincipalRoutes } from './routes/principals.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerRoleRoutes } from './routes/roles.js';
 import { errorResponse } from './schemas.js';
@@ -111,6 +112,7 @@ export async function buildServer(deps: ServerDeps) {
   registerHealthRoutes(app, deps.readiness);
   registerRoleRoutes(app, deps);
   registerRequestRoutes(app, deps);
+  registerPrincipalRoutes(app, deps);
   registerAuditRoutes(app, deps);
   if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });
   return app;

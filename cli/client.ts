@@ -1,6 +1,7 @@
 // The broker API over fetch: bearer token, JSON in and out, `{error:{code,message}}` as an ApiRefusal.
 import type { CliConfig } from './config.js';
-import { ApiRefusal, CliError, sessionExpired } from './errors.js';
+import { ApiRefusal, CliError, exitCodes, sessionExpired } from './errors.js';
+import { providedTokenSource } from './provided-token.js';
 import { accessToken } from './tokens.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -53,16 +54,22 @@ export class ApiClient {
       throw new CliError(`the jit API at ${this.config.apiUrl} is not reachable; check --api or JIT_API_URL`);
     }
     if (response.ok) return response;
-    throw await refusal(response);
+    throw await refusal(response, this.config);
   }
 }
 
-async function refusal(response: Response): Promise<CliError> {
+async function refusal(response: Response, config: CliConfig): Promise<CliError> {
   const text = await response.text();
   let error: { code?: unknown; message?: unknown } | undefined;
   try {
     error = (JSON.parse(text) as { error?: typeof error }).error;
   } catch {}
+  // A token given for a script: a new login would not help, say why the API refused it.
+  const source = providedTokenSource(config);
+  if (response.status === 401 && source) {
+    const why = typeof error?.code === 'string' ? ` (${error.code}: ${String(error.message)})` : '';
+    return new CliError(`the API refused the token from ${source}${why}`, exitCodes.login);
+  }
   // The cached token looked fresh but the API disagrees (revoked, clock skew, another issuer).
   if (response.status === 401) return sessionExpired();
   if (typeof error?.code === 'string' && typeof error.message === 'string') {

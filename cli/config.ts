@@ -9,6 +9,8 @@ export interface CliConfig {
   issuer: string;
   /** Holds config.json and the token cache. */
   dir: string;
+  /** `--token-file` or JIT_TOKEN_FILE: a token for scripts and CI (cli/provided-token.ts). */
+  tokenFile?: string;
 }
 
 interface ConfigFile {
@@ -24,13 +26,18 @@ export function configDir(env = process.env): string {
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'jit');
 }
 
-export function loadConfig(flags: { api?: string; issuer?: string }, env = process.env): CliConfig {
+export function loadConfig(
+  flags: { api?: string | undefined; issuer?: string | undefined; tokenFile?: string | undefined },
+  env = process.env,
+): CliConfig {
   const dir = configDir(env);
   const file = readConfigFile(join(dir, 'config.json'));
+  const tokenFile = flags.tokenFile || env.JIT_TOKEN_FILE;
   return {
     apiUrl: url('API URL', flags.api || env.JIT_API_URL || file.apiUrl || DEFAULT_API_URL),
     issuer: url('issuer URL', flags.issuer || env.JIT_OIDC_ISSUER || file.issuer || DEFAULT_ISSUER),
     dir,
+    ...(tokenFile ? { tokenFile } : {}),
   };
 }
 

@@ -5,10 +5,12 @@ import type {
   ApprovalMessageRef,
   GrantCard,
   LedgerEntry,
+  OnBehalfOf,
   Principal,
   RequesterNoticeKind,
   RoleSnapshot,
 } from './grant.js';
+import type { HandoffSuccess } from './handoff.js';
 import type { RequestDecision } from './policy-decision.js';
 
 export interface PolicyInput {
@@ -20,6 +22,8 @@ export interface PolicyInput {
   breakGlass?: boolean;
   /** For an extension: seconds the grant already has, so the role's total cap is checked. */
   alreadyGrantedSeconds?: number;
+  /** A workload's request for a person (Cedar action `actFor`). */
+  onBehalfOf?: OnBehalfOf;
 }
 
 export interface PolicyOutcome {
@@ -66,6 +70,24 @@ export interface RevocationPolicyResult {
   limit: number;
 }
 
+/**
+ * How Step Functions took a task callback. `stopped`: the task no longer waits (TaskTimedOut,
+ * InvalidToken, TaskDoesNotExist), which is final; throttling and outages are thrown and retried.
+ */
+export type TaskCallbackResult = { delivered: true } | { delivered: false; stopped: string };
+
+export interface TaskSuccessInput {
+  taskToken: string;
+  output: HandoffSuccess;
+}
+
+export interface TaskFailureInput {
+  taskToken: string;
+  /** A stable name a state machine can `Catch`: Jit.Denied, Jit.TimedOut, ... */
+  error: string;
+  cause: string;
+}
+
 export interface BrokerActivities {
   /** Cedar and the catalog; in-process, run as a local activity. */
   evaluateGrantRequest(input: PolicyInput): Promise<PolicyOutcome>;
@@ -79,4 +101,10 @@ export interface BrokerActivities {
   postApprovalMessage(args: { channel: string; card: GrantCard }): Promise<ApprovalMessageRef | null>;
   updateApprovalMessage(args: { message: ApprovalMessageRef; card: GrantCard }): Promise<void>;
   notifyRequester(args: { kind: RequesterNoticeKind; card: GrantCard }): Promise<{ delivered: boolean }>;
+  /** Step Functions callbacks of a grant the queue door started (integrations/stepfunctions.ts). */
+  sendTaskHeartbeat(args: { taskToken: string }): Promise<TaskCallbackResult>;
+  sendTaskSuccess(args: TaskSuccessInput): Promise<TaskCallbackResult>;
+  sendTaskFailure(args: TaskFailureInput): Promise<TaskCallbackResult>;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ... */
+  describeExecution(args: { executionArn: string }): Promise<{ status: string }>;
 }

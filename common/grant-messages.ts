@@ -2,7 +2,7 @@
 // activities and workflows share, so no caller imports workflow code. Every command that can change
 // a grant carries `assertion`, a front door's signature over it (common/assertion.ts).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { GrantView, IssuedCredentials, LedgerEntry } from './grant.js';
+import type { GrantView, IssuedCredentials, LedgerEntry, OnBehalfOf } from './grant.js';
 
 /** What a front door asks for; the requester is the principal of the start's assertion. */
 export interface GrantRequestFields {
@@ -14,6 +14,24 @@ export interface GrantRequestFields {
   breakGlass?: boolean;
   /** Digest of the caller's request body: a retry under the same Idempotency-Key must match it. */
   requestDigest?: string;
+  /** A workload asking for a person (policy action `actFor` allows it); both are recorded. */
+  onBehalfOf?: OnBehalfOf;
+  /** Set by the queue door: the Step Functions task waiting for this grant (workflows/grant/callbacks.ts). */
+  stepFunctions?: StepFunctionsTask;
+}
+
+/**
+ * A Step Functions Task state waiting (`.waitForTaskToken`) for the grant. The task token is a
+ * bearer capability: it travels only in encrypted payloads, never in the audit trail or a log.
+ */
+export interface StepFunctionsTask {
+  taskToken: string;
+  executionArn: string;
+  stateName: string;
+  /** The Task state's HeartbeatSeconds: the grant heartbeats while approvals are pending. */
+  heartbeatSeconds?: number;
+  /** How often the grant checks that the execution still runs (the queue door's setting). */
+  watchSeconds: number;
 }
 
 /** The input of a grant workflow (its id is `request.grantId`). */
@@ -43,6 +61,8 @@ export interface DenyArgs {
 }
 export interface CancelArgs {
   assertion: string;
+  /** Required when someone other than the requester cancels (the kill switch). */
+  reason?: string;
 }
 export interface RevokeArgs {
   assertion: string;
@@ -105,6 +125,23 @@ export interface LedgerState {
   issuedBefore?: { at: string; until: string };
 }
 export const ledgerStateQuery = defineQuery<LedgerState>('ledgerState');
+
+/** The kill switch's record (workflows/principal-revocation.ts): one audit event, signed by a front door. */
+export interface PrincipalRevocation {
+  /** `revoke-all-<ULID>`: the workflow id, and what the decisions' reasons name. */
+  id: string;
+  target: { sub: string; kind: 'person' | 'workload' };
+  reason: string;
+  revoke: string[];
+  cancel: string[];
+}
+export interface PrincipalRevocationStart {
+  v: 1;
+  revocation: PrincipalRevocation;
+  /** Signed for action `revokeAll`, grant id = revocation id, update id `start`, over `{ v, revocation }`. */
+  assertion: string;
+}
+export const principalRevocationWorkflowType = 'principalRevocationWorkflow';
 
 export const grantWorkflowType = 'grantWorkflow';
 export const revocationLedgerWorkflowType = 'revocationLedgerWorkflow';

@@ -2,6 +2,7 @@
 // functions with typed errors: the worker's activities (activities/aws.ts) and the API both use them.
 import {
   DeleteRolePolicyCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   ListRolePoliciesCommand,
@@ -168,6 +169,17 @@ export function awsOperations({ sts, iam }: AwsDeps) {
         ),
       );
       return { written: true, size, limit: ROLE_INLINE_POLICY_LIMIT };
+    },
+
+    /** A role's unique id (AROA...): what SQS reports as the sender of its sessions' messages. */
+    async roleUniqueId(roleArn: string): Promise<string | undefined> {
+      try {
+        const out = await iam.send(new GetRoleCommand({ RoleName: roleNameFromArn(roleArn) }));
+        return out.Role?.Arn === roleArn ? out.Role.RoleId : undefined;
+      } catch (err) {
+        if (err instanceof NoSuchEntityException) return undefined;
+        throw err;
+      }
     },
 
     async brokerIdentity(): Promise<{ account: string; arn: string }> {

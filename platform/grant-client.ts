@@ -21,6 +21,9 @@ import {
   type GrantStart,
   grantRejections,
   grantWorkflowType,
+  type PrincipalRevocation,
+  type PrincipalRevocationStart,
+  principalRevocationWorkflowType,
 } from '../common/grant-messages.js';
 import { JitRequester, JitRole, JitStatus } from '../common/search-attributes.js';
 import type { AssertionSigner } from './assertion-signer.js';
@@ -213,6 +216,48 @@ export class GrantClient {
         if (!exists) throw new GrantCommandError('grant_not_found', 'no such grant');
         throw ended(command.action);
       }
+      throw err;
+    }
+  }
+
+  /**
+   * Records the kill switch (one audit event, workflows/principal-revocation.ts), signed like a
+   * start; resolves once the event is in the audit trail. The same id records once.
+   */
+  async recordPrincipalRevocation(
+    principal: Principal,
+    verdict: { allowed: boolean; policyIds: string[] },
+    revocation: PrincipalRevocation,
+    door: FrontDoor = 'api',
+  ): Promise<void> {
+    await this.assertWorkerPolls();
+    const { client, taskQueue, signer } = this.deps;
+    const body = { v: 1 as const, revocation };
+    const assertion = await signer.sign(
+      {
+        grantId: revocation.id,
+        action: 'revokeAll',
+        principal,
+        verdict,
+        updateId: START_UPDATE_ID,
+        args: body,
+      },
+      door,
+    );
+    const start: PrincipalRevocationStart = { ...body, assertion };
+    try {
+      await client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        client.workflow.execute(principalRevocationWorkflowType, {
+          workflowId: revocation.id,
+          taskQueue,
+          args: [start],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      if (isTimeout(err))
+        throw new GrantCommandError('grant_busy', 'the broker did not answer in time; try again');
       throw err;
     }
   }

@@ -2,10 +2,11 @@
 // (cedar-wasm keeps them in its own cache under a name); each call only sends entities and context.
 import { randomUUID } from 'node:crypto';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { workloadNameOf } from '../common/identity.js';
 import type { CedarSources } from './cedar-files.js';
 import type { CatalogRole, Principal } from './types.js';
 
-export type RoleAction = 'request' | 'autoApprove' | 'approve' | 'revoke';
+export type RoleAction = 'request' | 'autoApprove' | 'actFor' | 'approve' | 'revoke';
 export type Context = Record<string, string | number | boolean>;
 
 export interface CedarDecision {
@@ -34,7 +35,7 @@ export class Authorizer {
   onRole(principal: Principal, action: RoleAction, roleId: string, context: Context): CedarDecision {
     const role = this.roles.get(roleId);
     if (!role) throw new Error(`no role "${roleId}" in the catalog`);
-    return this.authorize(principal, action, role.uid, [userEntity(principal), role], context);
+    return this.authorize(principal, action, role.uid, [principalEntity(principal), role], context);
   }
 
   /** Cedar's decision on the audit trail. */
@@ -43,9 +44,14 @@ export class Authorizer {
       principal,
       'audit',
       { type: 'Jit::Audit', id: 'trail' },
-      [userEntity(principal)],
+      [principalEntity(principal)],
       {},
     );
+  }
+
+  /** Cedar's decision on another principal, known by its `sub` only (the kill switch). */
+  onPrincipal(principal: Principal, action: 'revokeAll', targetSub: string): CedarDecision {
+    return this.authorize(principal, action, uidOf(targetSub), [principalEntity(principal)], {});
   }
 
   private authorize(
@@ -56,7 +62,7 @@ export class Authorizer {
     context: Context,
   ): CedarDecision {
     const answer = cedar.statefulIsAuthorized({
-      principal: { type: 'Jit::User', id: principal.sub },
+      principal: uidOf(principal.sub, principal.kind ?? 'person'),
       action: { type: 'Jit::Action', id: action },
       resource,
       context,
@@ -80,10 +86,27 @@ export class Authorizer {
   }
 }
 
-function userEntity(principal: Principal): cedar.EntityJson {
+/**
+ * People are `Jit::User::"<sub>"`, workloads `Jit::Workload::"<catalog name>"`. An authenticated
+ * principal says its kind; a target known by its `sub` alone is a workload by the reserved prefix.
+ */
+function uidOf(sub: string, kind?: Principal['kind']): cedar.TypeAndId {
+  const name = workloadNameOf(sub);
+  const workload = kind === undefined ? name !== undefined : kind === 'workload';
+  if (workload && name !== undefined) return { type: 'Jit::Workload', id: name };
+  return { type: 'Jit::User', id: sub };
+}
+
+function principalEntity(principal: Principal): cedar.EntityJson {
+  const uid = uidOf(principal.sub, principal.kind ?? 'person');
+  if (uid.type === 'Jit::Workload') {
+    const { issuer = '', ...attributes } = principal.attributes ?? {};
+    // Only attributes the schema declares; an absent one is absent (`principal has ref`).
+    return { uid, attrs: { issuer, ...attributes }, parents: [] };
+  }
   const groups = [...new Set(principal.groups)];
   return {
-    uid: { type: 'Jit::User', id: principal.sub },
+    uid,
     attrs: { email: principal.email ?? '', groups },
     parents: groups.map((id) => ({ type: 'Jit::Group', id })),
   };

@@ -5,7 +5,7 @@ import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../common/duration.js';
 import { type LoadProblem, PolicyLoadError } from './load-error.js';
-import type { CatalogRole } from './types.js';
+import { type Catalog, type CatalogRole, type CatalogWorkload, tokenAttributeNames } from './types.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
@@ -21,10 +21,12 @@ const groups = z
   .refine((list) => new Set(list).size === list.length, 'duplicate group');
 
 const ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const NAME_RULE = 'lowercase letters, digits and dashes, at most 63';
 
 const roleSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
+    id: z.string().regex(NAME, NAME_RULE),
     description: z.string().min(1),
     arn: z.string().regex(ARN, 'expected arn:aws:iam::<account>:role/<name>'),
     account: z
@@ -34,7 +36,8 @@ const roleSchema = z
     maxTotalDuration: duration.optional(),
     approvalsRequired: z.number().int().min(0).max(10),
     approvalTimeout: duration.default(3600),
-    requesterGroups: groups.min(1),
+    // Empty for roles only workloads ask for (policies.cedar names them).
+    requesterGroups: groups.default([]),
     reviewerGroups: groups.default([]),
     slackChannel: z.string().min(1).optional(),
     ticketPattern: z
@@ -68,17 +71,69 @@ const roleSchema = z
     }
   });
 
-const catalogSchema = z.strictObject({ roles: z.array(roleSchema).min(1) }).superRefine(({ roles }, ctx) => {
-  const seen = new Set<string>();
-  roles.forEach((role, index) => {
-    if (seen.has(role.id)) {
-      ctx.addIssue({ code: 'custom', path: ['roles', index, 'id'], message: 'duplicate role id' });
-    }
-    seen.add(role.id);
+// A workload is recognised by a token (every listed attribute equal) or, at the queue door, by
+// the role that sent the message (`awsRoles`, resolved to its unique id) or that unique id itself.
+const workloadSchema = z
+  .strictObject({
+    name: z.string().regex(NAME, NAME_RULE),
+    description: z.string().min(1),
+    tokens: z
+      .array(
+        z.strictObject({
+          issuer: z.string().regex(NAME, NAME_RULE),
+          attributes: z
+            .partialRecord(z.enum(tokenAttributeNames), z.string().min(1))
+            .refine((a) => Object.keys(a).length > 0, 'name at least one attribute to match'),
+        }),
+      )
+      .default([]),
+    awsRoles: z.array(z.string().regex(ARN, 'expected arn:aws:iam::<account>:role/<name>')).default([]),
+    awsPrincipalIds: z
+      .array(z.string().regex(/^(AIDA|AROA)[A-Z0-9]{12,}$/, 'expected an IAM unique id (AIDA... or AROA...)'))
+      .default([]),
+  })
+  .refine(
+    (w) => w.tokens.length + w.awsRoles.length + w.awsPrincipalIds.length > 0,
+    'needs tokens, awsRoles or awsPrincipalIds: how else would the broker recognise it?',
+  );
+
+const catalogSchema = z
+  .strictObject({ roles: z.array(roleSchema).min(1), workloads: z.array(workloadSchema).default([]) })
+  .superRefine(({ roles, workloads }, ctx) => {
+    const seen = new Set<string>();
+    roles.forEach((role, index) => {
+      if (seen.has(role.id)) {
+        ctx.addIssue({ code: 'custom', path: ['roles', index, 'id'], message: 'duplicate role id' });
+      }
+      seen.add(role.id);
+    });
+    // One token, role or unique id names one workload, never two.
+    const names = new Set<string>();
+    const owners = new Map<string, string>();
+    workloads.forEach((workload, index) => {
+      const problem = (path: (string | number)[], message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['workloads', index, ...path], message });
+      if (names.has(workload.name)) problem(['name'], 'duplicate workload name');
+      names.add(workload.name);
+      const claim = (key: string, path: (string | number)[]) => {
+        const owner = owners.get(key);
+        if (owner && owner !== workload.name) problem(path, `also matches workload "${owner}"`);
+        owners.set(key, workload.name);
+      };
+      workload.tokens.forEach((t, i) => {
+        claim(`token:${t.issuer}:${JSON.stringify(Object.entries(t.attributes).sort())}`, ['tokens', i]);
+      });
+      workload.awsRoles.forEach((arn, i) => {
+        claim(`role:${arn}`, ['awsRoles', i]);
+      });
+      workload.awsPrincipalIds.forEach((id, i) => {
+        claim(`id:${id}`, ['awsPrincipalIds', i]);
+      });
+    });
   });
-});
 
 type RoleInput = z.output<typeof roleSchema>;
+type WorkloadInput = z.output<typeof workloadSchema>;
 
 function compiles(source: string): boolean {
   try {
@@ -109,12 +164,22 @@ function toCatalogRole(role: RoleInput): CatalogRole {
   };
 }
 
+function toCatalogWorkload(workload: WorkloadInput): CatalogWorkload {
+  return {
+    name: workload.name,
+    description: workload.description,
+    tokens: workload.tokens.map((t) => ({ issuer: t.issuer, attributes: { ...t.attributes } })),
+    awsRoles: workload.awsRoles,
+    awsPrincipalIds: workload.awsPrincipalIds,
+  };
+}
+
 /** Reads and validates a catalog file; throws PolicyLoadError naming file, line, role and field. */
-export function loadCatalog(file: string): CatalogRole[] {
+export function loadCatalog(file: string): Catalog {
   return parseCatalog(readFileSync(file, 'utf8'), file);
 }
 
-export function parseCatalog(text: string, file: string): CatalogRole[] {
+export function parseCatalog(text: string, file: string): Catalog {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number | undefined) => {
@@ -127,7 +192,12 @@ export function parseCatalog(text: string, file: string): CatalogRole[] {
   }
   const raw: unknown = doc.toJS();
   const parsed = catalogSchema.safeParse(raw, { reportInput: true });
-  if (parsed.success) return parsed.data.roles.map(toCatalogRole);
+  if (parsed.success) {
+    return {
+      roles: parsed.data.roles.map(toCatalogRole),
+      workloads: parsed.data.workloads.map(toCatalogWorkload),
+    };
+  }
 
   const problems = parsed.error.issues.flatMap((issue): LoadProblem[] => {
     const path = issue.path.filter((key) => typeof key !== 'symbol');
@@ -149,11 +219,14 @@ export function parseCatalog(text: string, file: string): CatalogRole[] {
 /** `role "prod-admin", field maxDuration: ` from a zod issue path like ['roles', 1, 'maxDuration']. */
 function describePath(raw: unknown, path: (string | number)[]): string {
   const [top, index, ...rest] = path;
-  if (top !== 'roles' || typeof index !== 'number') return path.length > 0 ? `${path.join('.')}: ` : '';
-  const roles = (raw as { roles?: unknown[] }).roles;
-  const id = (roles?.[index] as { id?: unknown } | undefined)?.id;
-  const role = typeof id === 'string' ? `role "${id}"` : `role #${index + 1}`;
-  return rest.length > 0 ? `${role}, field ${rest.join('.')}: ` : `${role}: `;
+  if ((top !== 'roles' && top !== 'workloads') || typeof index !== 'number')
+    return path.length > 0 ? `${path.join('.')}: ` : '';
+  const list = (raw as Record<string, unknown[] | undefined>)[top];
+  const item = list?.[index] as { id?: unknown; name?: unknown } | undefined;
+  const key = top === 'roles' ? item?.id : item?.name;
+  const kind = top === 'roles' ? 'role' : 'workload';
+  const what = typeof key === 'string' ? `${kind} "${key}"` : `${kind} #${index + 1}`;
+  return rest.length > 0 ? `${what}, field ${rest.join('.')}: ` : `${what}: `;
 }
 
 /** The node at `path`, or its closest existing ancestor (a missing field points at its role). */

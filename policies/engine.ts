@@ -11,12 +11,14 @@ import { explainRefusal } from './explain.js';
 import type {
   ApproveDecision,
   CatalogRole,
+  CatalogWorkload,
   GrantFacts,
   Principal,
   RequestContext,
   RequestDecision,
   RevokeDecision,
 } from './types.js';
+import { WorkloadMatcher } from './workloads.js';
 
 export { PolicyLoadError } from './load-error.js';
 export type * from './types.js';
@@ -30,11 +32,15 @@ const MAX_TICKET_LENGTH = 128;
 export class PolicyEngine {
   private readonly byId: Map<string, CatalogRole>;
   private readonly ticketPatterns = new Map<string, RegExp>();
+  /** Which catalog workload a token or a queue sender is. */
+  readonly workloads: WorkloadMatcher;
 
   private constructor(
     private readonly authorizer: Authorizer,
     private readonly catalog: readonly CatalogRole[],
+    workloads: readonly CatalogWorkload[],
   ) {
+    this.workloads = new WorkloadMatcher(workloads);
     this.byId = new Map(catalog.map((role) => [role.id, role]));
     for (const role of catalog) {
       // The whole ticket must match, whether or not the pattern is anchored.
@@ -48,8 +54,9 @@ export class PolicyEngine {
    */
   static load(dir: string = POLICIES_DIR): PolicyEngine {
     const sources = loadCedarSources(join(dir, 'schema.cedarschema'), join(dir, 'policies.cedar'));
-    const catalog = loadCatalog(join(dir, 'catalog.yaml')).map(deepFreeze);
-    return new PolicyEngine(new Authorizer(sources, catalog), catalog);
+    const { roles, workloads } = loadCatalog(join(dir, 'catalog.yaml'));
+    const catalog = roles.map(deepFreeze);
+    return new PolicyEngine(new Authorizer(sources, catalog), catalog, workloads.map(deepFreeze));
   }
 
   /** Every role of the catalog (frozen; copy before changing). */
@@ -85,7 +92,10 @@ export class PolicyEngine {
     }
     const ticket = ctx.ticket?.trim() || undefined;
     const breakGlass = ctx.breakGlass ?? role.breakGlass;
-    const context = requestContext(role, ctx.durationSeconds, ctx.reason, ticket, breakGlass, ctx.now);
+    const context = {
+      ...requestContext(role, ctx.durationSeconds, ctx.reason, ticket, breakGlass, ctx.now),
+      ...(ctx.onBehalfOf ? { onBehalfOf: ctx.onBehalfOf.sub } : {}),
+    };
 
     // Checks Cedar cannot express: ticket format (regex) and the total cap across extensions.
     const reasons = [...this.ticketProblems(role, ticket), ...totalProblems(role, ctx)];
@@ -97,6 +107,18 @@ export class PolicyEngine {
     reasons.push(...request.errors);
     if (reasons.length > 0) return refused(role, reasons, request.allow ? [] : request.policyIds);
 
+    // A workload asking for a person needs a policy saying it may (action actFor).
+    const actFor = ctx.onBehalfOf
+      ? this.authorizer.onRole(principal, 'actFor', role.id, context)
+      : { allow: true, policyIds: [], errors: [] };
+    if (!actFor.allow || actFor.errors.length > 0) {
+      return refused(
+        role,
+        [`no policy lets ${principal.sub} ask for ${role.id} on behalf of someone`, ...actFor.errors],
+        actFor.policyIds,
+      );
+    }
+
     const auto = this.authorizer.onRole(principal, 'autoApprove', role.id, context);
     const autoApproved = auto.allow && auto.errors.length === 0;
     return {
@@ -107,7 +129,7 @@ export class PolicyEngine {
       approvalsRequired: autoApproved ? 0 : Math.max(1, role.approvalsRequired),
       reviewerGroups: [...role.reviewerGroups],
       approvalTimeoutSeconds: role.approvalTimeoutSeconds,
-      policyIds: [...request.policyIds, ...(autoApproved ? auto.policyIds : [])],
+      policyIds: [...request.policyIds, ...actFor.policyIds, ...(autoApproved ? auto.policyIds : [])],
       reasons: [],
     };
   }
@@ -147,6 +169,12 @@ export class PolicyEngine {
   mayAudit(principal: Principal): boolean {
     const decision = this.authorizer.onAuditTrail(principal);
     return decision.allow && decision.errors.length === 0;
+  }
+
+  /** The kill switch: may this principal end everything `targetSub` holds? */
+  mayRevokeAll(principal: Principal, targetSub: string): RevokeDecision {
+    const decision = this.authorizer.onPrincipal(principal, 'revokeAll', targetSub);
+    return { allowed: decision.allow && decision.errors.length === 0, policyIds: decision.policyIds };
   }
 
   private ticketProblems(role: CatalogRole, ticket: string | undefined): string[] {

@@ -168,6 +168,13 @@ export interface GrantSummary {
   endReason: string | null;
   sessionCount: number;
   accessKeyIds: string[];
+  /** person or workload (a pipeline, agent or state machine). */
+  requesterKind: string;
+  /** The person a workload asked for, if it said so. */
+  onBehalfOf: string | null;
+  onBehalfOfEmail: string | null;
+  /** The Step Functions execution that asked through the queue. */
+  executionArn: string | null;
 }
 
 export const summaryColumns = [
@@ -188,6 +195,10 @@ export const summaryColumns = [
   'end_reason',
   'session_count',
   'access_key_ids',
+  'requester_kind',
+  'on_behalf_of',
+  'on_behalf_of_email',
+  'execution_arn',
 ] as const;
 
 const endTypes = new Set([
@@ -210,6 +221,8 @@ export function summarise(events: readonly AuditRow[]): GrantSummary | undefined
   const requested = events.find((e) => e.type === 'grant.requested');
   if (!requested) return undefined;
   const requestData = dataOf(requested);
+  const forPerson = (requestData.onBehalfOf ?? {}) as Record<string, unknown>;
+  const execution = (requestData.stepFunctions ?? {}) as Record<string, unknown>;
   const summary: GrantSummary = {
     grantId: requested.grant_id,
     requester: requested.requester,
@@ -228,6 +241,10 @@ export function summarise(events: readonly AuditRow[]): GrantSummary | undefined
     endReason: null,
     sessionCount: 0,
     accessKeyIds: [],
+    requesterKind: requestData.actorKind === 'workload' ? 'workload' : 'person',
+    onBehalfOf: text(forPerson, 'sub'),
+    onBehalfOfEmail: text(forPerson, 'email'),
+    executionArn: text(execution, 'executionArn'),
   };
   for (const event of events) {
     const data = dataOf(event);
@@ -329,6 +346,10 @@ export function summaryCsvLine(s: GrantSummary): string {
     s.endReason,
     s.sessionCount,
     s.accessKeyIds.join(','),
+    s.requesterKind,
+    s.onBehalfOf,
+    s.onBehalfOfEmail,
+    s.executionArn,
   ]);
 }
 

@@ -28,6 +28,11 @@ export const sampleRoles = [
   },
   { name: 'jit-prod-admin', maxSessionDuration: 4 * 3600, actions: ['*'] },
   { name: 'jit-breakglass-admin', maxSessionDuration: 3600, actions: ['*'] },
+  {
+    name: 'jit-prod-deploy',
+    maxSessionDuration: 3600,
+    actions: ['s3:*', 'cloudformation:*', 'ecs:UpdateService', 'ecs:Describe*'],
+  },
 ] as const;
 
 /**

@@ -25,6 +25,7 @@ import type { GrantView } from '../../common/grant.js';
 import type { GrantStart } from '../../common/grant-messages.js';
 import { verificationKeys } from '../assertion-keys.js';
 import { coverSessions, evaluateGrantRequest } from './activities.js';
+import { followStepFunctions, type StepFunctionsHandoff } from './callbacks.js';
 import { registerHandlers } from './handlers.js';
 import { Notifications, REMIND_BEFORE_MS } from './notifications.js';
 import { GrantState } from './state.js';
@@ -43,12 +44,15 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
   registerHandlers(grant, notify);
 
   // 1. Evaluate policy: the front door's verdict and the workflow's own evaluation must both allow.
+  // The Step Functions task (its token) is not policy input.
+  const { stepFunctions: _task, ...policyInput } = start.request;
   const outcome: PolicyOutcome & { failed?: boolean } = await evaluateGrantRequest({
     requester: grant.requester,
-    ...start.request,
+    ...policyInput,
   }).catch((err: unknown) => policyFailure(err));
   grant.recordDecision(outcome, claims);
   notify.requestPosted();
+  const handoff = followStepFunctions(grant);
   const { decision } = outcome;
   if (outcome.failed) {
     grant.end('failed', `policy evaluation failed: ${decision.reasons.join('; ')}`, 'system');
@@ -76,7 +80,7 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
   }
 
   // 5. Settle: sessions that outlive the grant go to the role's revocation ledger, then the end is recorded.
-  await settle(grant, notify);
+  await settle(grant, notify, handoff);
   return grant.view;
 }
 
@@ -137,7 +141,11 @@ async function runUntilEnd(grant: GrantState, notify: Notifications): Promise<vo
   }
 }
 
-async function settle(grant: GrantState, notify: Notifications): Promise<void> {
+async function settle(
+  grant: GrantState,
+  notify: Notifications,
+  handoff?: StepFunctionsHandoff,
+): Promise<void> {
   await condition(() => grant.issuing === 0);
   const endedAt = Date.now();
   const live = grant.sessions.filter((s) => Date.parse(s.expiresAt) > endedAt);
@@ -161,6 +169,7 @@ async function settle(grant: GrantState, notify: Notifications): Promise<void> {
   else if (grant.decision?.allowed && (status === 'denied' || status === 'timed_out'))
     notify.tellRequester('denied');
   await notify.drained();
+  await handoff?.finished();
   await condition(allHandlersFinished);
 }
 
