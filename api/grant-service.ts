@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { FrontDoor } from '../common/assertion.js';
+import type { AccessRefusedData, PrincipalRevokedAllData } from '../common/audit-event.js';
 import {
   GRANT_ID,
   type GrantStatus,
@@ -108,7 +109,11 @@ export class GrantService {
     opts: { idempotencyKey?: string; door?: FrontDoor; stepFunctions?: StepFunctionsTask } = {},
   ): Promise<{ view: GrantView; created: boolean; pending?: boolean }> {
     const { engine, store, grants } = this.deps;
-    if (!engine.role(input.role)) throw new ApiError('unknown_role', `no role ${JSON.stringify(input.role)}`);
+    if (!engine.role(input.role)) {
+      const refusal = new ApiError('unknown_role', `no role ${JSON.stringify(input.role)}`);
+      await this.recordRefusal(principal, 'request', refusal, { roleId: input.role }, opts.door);
+      throw refusal;
+    }
     const digest = requestDigest(input);
     const grantId = opts.idempotencyKey
       ? idempotentGrantId(principal.sub, opts.idempotencyKey)
@@ -131,11 +136,24 @@ export class GrantService {
       ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
       ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf } : {}),
     });
-    if (!decision.allowed)
-      throw new ApiError(
+    if (!decision.allowed) {
+      const refusal = new ApiError(
         'policy_denied',
         decision.reasons.join('; ') || 'policy does not allow this request',
       );
+      await this.recordRefusal(
+        principal,
+        'request',
+        refusal,
+        {
+          roleId: input.role,
+          durationSeconds: input.durationSeconds,
+          ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf.sub } : {}),
+        },
+        opts.door,
+      );
+      throw refusal;
+    }
     const request = {
       grantId,
       roleId: input.role,
@@ -240,7 +258,7 @@ export class GrantService {
     comment: string | undefined,
     opts: DecisionOptions & { target?: ReviewTarget } = {},
   ): Promise<GrantView> {
-    refuseWorkloadReviewer(principal);
+    await this.refuseWorkloadReviewer(principal, 'approve', id, opts.door);
     const view = await this.get(principal, id);
     return this.send<GrantView, { comment?: string; target?: ReviewTarget }>(approveUpdate, {
       grantId: id,
@@ -258,7 +276,7 @@ export class GrantService {
     reason: string,
     opts: DecisionOptions & { target?: ReviewTarget } = {},
   ): Promise<GrantView> {
-    refuseWorkloadReviewer(principal);
+    await this.refuseWorkloadReviewer(principal, 'deny', id, opts.door);
     const view = await this.get(principal, id);
     return this.send<GrantView, { reason: string; target?: ReviewTarget }>(denyUpdate, {
       grantId: id,
@@ -275,7 +293,7 @@ export class GrantService {
    * modal): the same rules the workflow applies, from the read model.
    */
   async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
-    refuseWorkloadReviewer(principal);
+    await this.refuseWorkloadReviewer(principal, 'approve', id, 'slack');
     const view = await this.get(principal, id);
     if (samePerson(principal, view.requester) || (view.onBehalfOf && samePerson(principal, view.onBehalfOf)))
       throw new ApiError('self_approval', 'you cannot review your own request');
@@ -325,17 +343,20 @@ export class GrantService {
       const revoke = todo.filter((g) => g.status === 'active').map((g) => g.id);
       const cancel = todo.filter((g) => g.status === 'pending').map((g) => g.id);
       if (pass === 0) {
+        const data: Omit<PrincipalRevokedAllData, 'actorKind'> = {
+          target: targetSub,
+          targetKind: workloadNameOf(targetSub) ? 'workload' : 'person',
+          reason,
+          revoke,
+          cancel,
+          policyIds: decision.policyIds,
+        };
         await grants
-          .recordPrincipalRevocation(
+          .recordDoorEvent(
             principal,
+            'revokeAll',
             verdict,
-            {
-              id,
-              target: { sub: targetSub, kind: workloadNameOf(targetSub) ? 'workload' : 'person' },
-              reason,
-              revoke,
-              cancel,
-            },
+            { id, type: 'principal.revoked_all', subject: targetSub, roleId: '', data },
             opts.door,
           )
           .catch((err: unknown) => {
@@ -368,6 +389,50 @@ export class GrantService {
       }
     }
     return result;
+  }
+
+  /** Workloads never review access: refused (and recorded) before anything is read. */
+  private async refuseWorkloadReviewer(
+    principal: Principal,
+    action: 'approve' | 'deny',
+    grantId: string,
+    door?: FrontDoor,
+  ): Promise<void> {
+    if (principal.kind !== 'workload') return;
+    const refusal = new ApiError('not_eligible', 'workloads never review access');
+    await this.recordRefusal(principal, action, refusal, { roleId: '', grant: grantId.slice(0, 64) }, door);
+    throw refusal;
+  }
+
+  /**
+   * A workload's refused request or review goes to the audit trail (`access.refused`), so auditors
+   * see what a pipeline or agent tried. Best effort: the refusal stands if recording fails.
+   */
+  private async recordRefusal(
+    principal: Principal,
+    action: 'request' | 'approve' | 'deny',
+    refusal: ApiError,
+    facts: { roleId: string; grant?: string; durationSeconds?: number; onBehalfOf?: string },
+    door?: FrontDoor,
+  ): Promise<void> {
+    if (principal.kind !== 'workload') return;
+    const { roleId, ...rest } = facts;
+    const data: AccessRefusedData = { action, code: refusal.code, reason: refusal.message, ...rest };
+    await this.deps.grants
+      .recordDoorEvent(
+        principal,
+        action,
+        { allowed: false, policyIds: [] },
+        {
+          id: `refused-${ulid()}`,
+          type: 'access.refused',
+          subject: principal.sub,
+          roleId: roleId.slice(0, 64),
+          data: { ...data },
+        },
+        door,
+      )
+      .catch(() => undefined);
   }
 
   /** Pending and active grants of one requester, from the read model. */
@@ -468,11 +533,6 @@ export class GrantService {
     });
     return { url, expiresAt: creds.Expiration };
   }
-}
-
-/** Workloads never review access: refused before anything is read, so nothing about grants leaks. */
-function refuseWorkloadReviewer(principal: Principal): void {
-  if (principal.kind === 'workload') throw new ApiError('not_eligible', 'workloads never review access');
 }
 
 const commandOptions = (opts: DecisionOptions) => ({

@@ -20,6 +20,7 @@ export const auditEventTypes = [
   'ledger.entries_added',
   'ledger.entries_removed',
   'principal.revoked_all',
+  'access.refused',
 ] as const;
 
 export type AuditEventType = (typeof auditEventTypes)[number];
@@ -59,6 +60,22 @@ export interface PrincipalRevokedAllData {
   cancel: string[];
   policyIds: string[];
   actorKind: ActorKind;
+  door?: string;
+}
+
+/**
+ * A workload's request or review the front door refused (policy, not a reviewer): nothing started
+ * or changed, but auditors see what a pipeline or agent tried. People's refusals are not recorded.
+ */
+export interface AccessRefusedData {
+  action: 'request' | 'approve' | 'deny';
+  /** The API error code (policy_denied, not_eligible, ...) and its message. */
+  code: string;
+  reason: string;
+  /** The grant a refused review was for. */
+  grant?: string;
+  durationSeconds?: number;
+  onBehalfOf?: string;
 }
 
 /**

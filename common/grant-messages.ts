@@ -126,22 +126,32 @@ export interface LedgerState {
 }
 export const ledgerStateQuery = defineQuery<LedgerState>('ledgerState');
 
-/** The kill switch's record (workflows/principal-revocation.ts): one audit event, signed by a front door. */
-export interface PrincipalRevocation {
-  /** `revoke-all-<ULID>`: the workflow id, and what the decisions' reasons name. */
+/**
+ * An audit event a front door records itself, signed (workflows/door-record.ts): the kill switch
+ * (`principal.revoked_all`, action `revokeAll`), or a workload's refused request or review
+ * (`access.refused`, action `request` / `approve` / `deny`), so auditors see what an agent tried.
+ */
+export interface DoorRecord {
+  /** `revoke-all-<ULID>` or `refused-<ULID>`: the workflow id, and the event's `grantId`. */
   id: string;
-  target: { sub: string; kind: 'person' | 'workload' };
-  reason: string;
-  revoke: string[];
-  cancel: string[];
+  type: 'principal.revoked_all' | 'access.refused';
+  /** Whose record: the kill switch's target, or the workload refused (the event's `requester`). */
+  subject: string;
+  roleId: string;
+  data: Record<string, unknown>;
 }
-export interface PrincipalRevocationStart {
+export interface DoorRecordStart {
   v: 1;
-  revocation: PrincipalRevocation;
-  /** Signed for action `revokeAll`, grant id = revocation id, update id `start`, over `{ v, revocation }`. */
+  record: DoorRecord;
+  /** Signed for the record's action, grant id = record id, update id `start`, over `{ v, record }`. */
   assertion: string;
 }
-export const principalRevocationWorkflowType = 'principalRevocationWorkflow';
+export const doorRecordWorkflowType = 'doorRecordWorkflow';
+/** The assertion action each kind of record must be signed for. */
+export const doorRecordActions: Record<DoorRecord['type'], readonly string[]> = {
+  'principal.revoked_all': ['revokeAll'],
+  'access.refused': ['request', 'approve', 'deny'],
+};
 
 export const grantWorkflowType = 'grantWorkflow';
 export const revocationLedgerWorkflowType = 'revocationLedgerWorkflow';

@@ -16,14 +16,14 @@ import { type AssertionAction, type FrontDoor, START_UPDATE_ID } from '../common
 import type { GrantView, Principal } from '../common/grant.js';
 import {
   awaitDecisionUpdate,
+  type DoorRecord,
+  type DoorRecordStart,
+  doorRecordWorkflowType,
   type GrantRejection,
   type GrantRequestFields,
   type GrantStart,
   grantRejections,
   grantWorkflowType,
-  type PrincipalRevocation,
-  type PrincipalRevocationStart,
-  principalRevocationWorkflowType,
 } from '../common/grant-messages.js';
 import { JitRequester, JitRole, JitStatus } from '../common/search-attributes.js';
 import type { AssertionSigner } from './assertion-signer.js';
@@ -221,34 +221,28 @@ export class GrantClient {
   }
 
   /**
-   * Records the kill switch (one audit event, workflows/principal-revocation.ts), signed like a
-   * start; resolves once the event is in the audit trail. The same id records once.
+   * Records an audit event of the front door's own (workflows/door-record.ts), signed like a start
+   * for `action`; resolves once the event is in the audit trail. The same id records once.
    */
-  async recordPrincipalRevocation(
+  async recordDoorEvent(
     principal: Principal,
+    action: AssertionAction,
     verdict: { allowed: boolean; policyIds: string[] },
-    revocation: PrincipalRevocation,
+    record: DoorRecord,
     door: FrontDoor = 'api',
   ): Promise<void> {
     await this.assertWorkerPolls();
     const { client, taskQueue, signer } = this.deps;
-    const body = { v: 1 as const, revocation };
+    const body = { v: 1 as const, record };
     const assertion = await signer.sign(
-      {
-        grantId: revocation.id,
-        action: 'revokeAll',
-        principal,
-        verdict,
-        updateId: START_UPDATE_ID,
-        args: body,
-      },
+      { grantId: record.id, action, principal, verdict, updateId: START_UPDATE_ID, args: body },
       door,
     );
-    const start: PrincipalRevocationStart = { ...body, assertion };
+    const start: DoorRecordStart = { ...body, assertion };
     try {
       await client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        client.workflow.execute(principalRevocationWorkflowType, {
-          workflowId: revocation.id,
+        client.workflow.execute(doorRecordWorkflowType, {
+          workflowId: record.id,
           taskQueue,
           args: [start],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',

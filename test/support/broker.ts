@@ -43,6 +43,8 @@ export function principal(name: DevUserName): Principal {
 
 /** Catalog fields a test may override per role id, in catalog.yaml's own syntax. */
 export type CatalogOverrides = Record<string, Record<string, unknown>>;
+/** Catalog workloads a test adds to or changes, by name, in catalog.yaml's own syntax. */
+export type WorkloadOverrides = Record<string, Record<string, unknown>>;
 
 export interface TestBroker {
   client: Client;
@@ -103,12 +105,20 @@ async function createTargetRoles(prefix: string): Promise<Record<string, string>
 function writePolicyDir(
   arnsBySampleName: Record<string, string>,
   overrides: CatalogOverrides,
+  workloadOverrides: WorkloadOverrides = {},
 ): { dir: string; roleArns: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'jit-policies-'));
   cpSync(POLICIES_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
   const catalog = parse(readFileSync(join(dir, 'catalog.yaml'), 'utf8')) as {
     roles: Record<string, unknown>[];
+    workloads?: Record<string, unknown>[];
   };
+  catalog.workloads ??= [];
+  for (const [name, fields] of Object.entries(workloadOverrides)) {
+    const existing = catalog.workloads.find((w) => w.name === name);
+    if (existing) Object.assign(existing, fields);
+    else catalog.workloads.push({ name, description: `test workload ${name}`, ...fields });
+  }
   const roleArns: Record<string, string> = {};
   for (const role of catalog.roles) {
     const sampleName = String(role.arn).split('/').pop() as string;
@@ -121,11 +131,19 @@ function writePolicyDir(
 }
 
 export async function startTestBroker(
-  opts: { overrides?: CatalogOverrides; slack?: { botToken: string; apiUrl: string } } = {},
+  opts: {
+    overrides?: CatalogOverrides;
+    workloads?: WorkloadOverrides;
+    slack?: { botToken: string; apiUrl: string };
+  } = {},
 ): Promise<TestBroker> {
   const stack = testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
-  const { dir: policyDir, roleArns } = writePolicyDir(await createTargetRoles(prefix), opts.overrides ?? {});
+  const { dir: policyDir, roleArns } = writePolicyDir(
+    await createTargetRoles(prefix),
+    opts.overrides ?? {},
+    opts.workloads ?? {},
+  );
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('grants');
   const scratch = mkdtempSync(join(tmpdir(), 'jit-broker-'));
