@@ -23,6 +23,7 @@ import { type AuditStore, openAuditStore } from '../../store/index.js';
 import { createBrokerWorker } from '../../worker/worker.js';
 import {
   adminIam,
+  type TestStack,
   temporalClient,
   testDataConverter,
   testPayloadKeys,
@@ -87,8 +88,8 @@ export interface TestBroker {
 }
 
 /** Creates target roles named after the catalog's, unique to this broker, so tests never share a deny ledger. */
-async function createTargetRoles(prefix: string): Promise<Record<string, string>> {
-  const iam = adminIam();
+async function createTargetRoles(prefix: string, stack: TestStack): Promise<Record<string, string>> {
+  const iam = adminIam(stack);
   try {
     const arns: Record<string, string> = {};
     for (const role of sampleRoles) {
@@ -135,12 +136,14 @@ export async function startTestBroker(
     overrides?: CatalogOverrides;
     workloads?: WorkloadOverrides;
     slack?: { botToken: string; apiUrl: string };
+    /** Another moto for everything AWS (the Step Functions tests run their own). */
+    motoUrl?: string;
   } = {},
 ): Promise<TestBroker> {
-  const stack = testStack();
+  const stack = opts.motoUrl ? { ...testStack(), motoUrl: opts.motoUrl } : testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const { dir: policyDir, roleArns } = writePolicyDir(
-    await createTargetRoles(prefix),
+    await createTargetRoles(prefix, stack),
     opts.overrides ?? {},
     opts.workloads ?? {},
   );
