@@ -1,10 +1,12 @@
 // `npm start`: the whole local stack in the foreground; Ctrl-C stops what this run started.
 
 import { join } from 'node:path';
+import { seedHandoff } from './aws/handoff.js';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
-import { startApi, startOidcIssuer, startWorker } from './broker/processes.js';
+import { startApi, startOidcIssuer, startQueueDoor, startWorker } from './broker/processes.js';
 import { devAssertionKeys, devPayloadKeys } from './dev-keys.js';
+import { writeDevIssuers } from './oidc/dev-clients.js';
 import { writeDevDirectory } from './oidc/dev-directory.js';
 import { dataDir, logsDir } from './paths.js';
 import { PrerequisiteError, type RunningService } from './process.js';
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     );
     const moto = await up('moto', startMoto({ host, port: ports.moto, log: say }));
     const { broker: brokerKey } = await seedMoto(moto.url);
+    const handoff = await seedHandoff(moto.url);
     const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc }));
 
     const brokerEnv = {
@@ -71,6 +74,9 @@ async function main(): Promise<void> {
       DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
       JIT_DIRECTORY_FILE:
         process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),
+      // The dev issuer's client-credentials clients (ci-deployer, ai-agent, deploy-runner) are workloads.
+      JIT_ISSUERS_FILE:
+        process.env.JIT_ISSUERS_FILE ?? writeDevIssuers(join(dataDir, 'issuers.yaml'), oidc.url),
     };
     const slackOn = Boolean(process.env.SLACK_BOT_TOKEN && process.env.SLACK_SIGNING_SECRET);
     await up(
@@ -83,6 +89,18 @@ async function main(): Promise<void> {
       }),
     );
     const api = await up('api', startApi({ host, port: ports.api, env: brokerEnv }));
+    await up(
+      'queue',
+      startQueueDoor({
+        env: {
+          ...brokerEnv,
+          JIT_HANDOFF_QUEUE_URL: handoff.queueUrl,
+          // Its own least-privilege user, not the worker's.
+          AWS_ACCESS_KEY_ID: handoff.door.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: handoff.door.secretAccessKey,
+        },
+      }),
+    );
 
     say(`
 jit-broker local stack is up (logs in ${logsDir}).
@@ -94,6 +112,8 @@ jit-broker local stack is up (logs in ${logsDir}).
   Slack            ${slackOn ? `on: point the app's interactivity URL at ${api.url}/slack/events` : 'off (README, "Slack approvals")'}
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
+Dev workloads (client credentials): ci-deployer, ai-agent, deploy-runner
+  (npm run --silent dev-token -- ci-deployer; README, "Workloads").
 Get an approved grant and credentials (README, "Your first grant"):
   ALICE=$(npm run --silent dev-token -- alice)
   curl -s -X POST ${api.url}/v1/requests -H "Authorization: Bearer $ALICE" \\
