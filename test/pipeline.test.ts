@@ -141,7 +141,13 @@ test('a pipeline with a client-credentials token: read access, refusals, then th
     .split('\n')
     .map(
       (line) =>
-        JSON.parse(line) as { type: string; actor: string; grantId: string; roleId: string; data: any },
+        JSON.parse(line) as {
+          type: string;
+          actor: string;
+          grantId: string;
+          roleId: string;
+          data: { actorKind?: string; reason?: string; revoke?: string[]; cancel?: string[] };
+        },
     );
   const steps = rows.map(
     (r) =>
@@ -162,7 +168,7 @@ test('a pipeline with a client-credentials token: read access, refusals, then th
   assert.equal(kill?.actor, 'dave');
   assert.deepEqual([kill?.data.revoke, kill?.data.cancel], [[read], [deploy]]);
   const revoked = rows.find((r) => r.type === 'grant.revoked');
-  assert.match(revoked?.data.reason, new RegExp(`kill switch ${kill?.grantId}: pipeline compromised`));
+  assert.match(revoked?.data.reason ?? '', new RegExp(`kill switch ${kill?.grantId}: pipeline compromised`));
 });
 
 test('in GitHub Actions the CLI fetches the job OIDC token; a token the API refuses is exit 2', async () => {

@@ -157,9 +157,14 @@ after(async () => {
 
 /** The shipped example, as CloudFormation would deploy it; shorter heartbeats and timeouts for a test. */
 function exampleDefinition(requestsUrl: string, jobsUrl: string, role?: string): string {
-  const text = readFileSync(join(repoRoot, 'infra/stepfunctions/deploy-pipeline.asl.json'), 'utf8')
-    .replaceAll('${BrokerRequestsQueueUrl}', requestsUrl)
-    .replaceAll('${DeployJobsQueueUrl}', jobsUrl);
+  const substitutions: Record<string, string> = {
+    BrokerRequestsQueueUrl: requestsUrl,
+    DeployJobsQueueUrl: jobsUrl,
+  };
+  const text = readFileSync(join(repoRoot, 'infra/stepfunctions/deploy-pipeline.asl.json'), 'utf8').replace(
+    /\$\{(\w+)\}/g,
+    (_whole, name: string) => substitutions[name] ?? '',
+  );
   const asl = JSON.parse(text);
   const request = asl.States.RequestDeployAccess;
   request.HeartbeatSeconds = HEARTBEAT_SECONDS;
