@@ -76,3 +76,21 @@ export interface HandoffSuccess {
   expiresAt: string;
   roleArn: string;
 }
+
+/** The error name a state machine can Catch, for how a grant ended before it became active. */
+export function handoffErrorOf(ending: { status: string; byKind: string } | undefined): string {
+  switch (ending?.status) {
+    case 'denied':
+      // The workflow's own policy step denies as `system`; a reviewer denies as themselves.
+      return ending.byKind === 'system' ? handoffErrors.policyDenied : handoffErrors.denied;
+    case 'timed_out':
+      return handoffErrors.timedOut;
+    case 'cancelled':
+      return handoffErrors.cancelled;
+    case 'revoked':
+    case 'expired':
+      return handoffErrors.ended;
+    default:
+      return handoffErrors.failed;
+  }
+}

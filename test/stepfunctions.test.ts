@@ -51,7 +51,7 @@ import { startTestBroker, type TestBroker } from './support/broker.js';
 /** What moto reports as every message's SenderId, whoever sent it (moto/sqs/models.py). */
 const MOTO_SENDER_ID = 'AIDAIT2UOQQY3AUEKVGXU';
 const PIPELINE_ROLE = 'arn:aws:iam::123456789012:role/jit-deploy-pipeline-sfn';
-const HEARTBEAT_SECONDS = 6;
+const HEARTBEAT_SECONDS = 4;
 
 let moto: RunningService;
 let broker: TestBroker;
@@ -79,7 +79,7 @@ before(async () => {
 
   broker = await startTestBroker({
     motoUrl: moto.url,
-    overrides: { 'prod-deploy': { approvalTimeout: '10s' } },
+    overrides: { 'prod-deploy': { approvalTimeout: '15s' } },
     workloads: {
       // moto names every sender the same (MOTO_SENDER_ID); the execution's role still binds it.
       'deploy-pipeline': { awsRoles: [PIPELINE_ROLE], awsPrincipalIds: [MOTO_SENDER_ID] },
@@ -279,7 +279,7 @@ describe('the example deploy pipeline on moto', () => {
     assert.deepEqual(pending.onBehalfOf, { sub: 'alice', email: 'alice@example.test' });
     assert.equal(pending.stepFunctions?.stateName, 'RequestDeployAccess');
     // Longer than the task's HeartbeatSeconds: only the broker's heartbeats keep it waiting.
-    await new Promise((r) => setTimeout(r, (HEARTBEAT_SECONDS + 3) * 1000));
+    await new Promise((r) => setTimeout(r, (HEARTBEAT_SECONDS + 2) * 1000));
     assert.equal((await execution(run)).status, 'RUNNING', 'heartbeats kept the task alive');
 
     // SQS delivering the message again starts nothing new.

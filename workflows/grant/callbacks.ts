@@ -6,27 +6,9 @@
 // revokes the active one, through the normal end, with the reason in the audit trail.
 import { ActivityFailure, condition, log } from '@temporalio/workflow';
 import type { StepFunctionsTask } from '../../common/grant-messages.js';
-import { handoffErrors } from '../../common/handoff.js';
+import { handoffErrorOf } from '../../common/handoff.js';
 import { describeExecution, sendTaskFailure, sendTaskHeartbeat, sendTaskSuccess } from './activities.js';
-import type { Ending, GrantState } from './state.js';
-
-/** The error name a state machine can Catch, for how a grant ended before it became active. */
-export function handoffErrorOf(ending: Ending | undefined): string {
-  switch (ending?.status) {
-    case 'denied':
-      // The workflow's own policy step denies as `system`; a reviewer denies as themselves.
-      return ending.byKind === 'system' ? handoffErrors.policyDenied : handoffErrors.denied;
-    case 'timed_out':
-      return handoffErrors.timedOut;
-    case 'cancelled':
-      return handoffErrors.cancelled;
-    case 'revoked':
-    case 'expired':
-      return handoffErrors.ended;
-    default:
-      return handoffErrors.failed;
-  }
-}
+import type { GrantState } from './state.js';
 
 /** An activity that failed after its retries (Step Functions away, a permission missing): logged, not fatal. */
 async function attempt<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
