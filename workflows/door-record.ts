@@ -36,6 +36,12 @@ export async function doorRecordWorkflow(start: DoorRecordStart): Promise<void> 
     if (err instanceof AssertionError) throw ApplicationFailure.nonRetryable(err.message, err.code);
     throw err;
   }
+  // The kill switch acts on Cedar's allowing verdict; a refusal records a denying one.
+  if ((record.type === 'principal.revoked_all') !== claims.verdict.allowed)
+    throw ApplicationFailure.nonRetryable(
+      `a ${record.type} record with this verdict is not one`,
+      'not_eligible',
+    );
   await recordAuditEvents([
     {
       eventId: `${record.id}:1`,
