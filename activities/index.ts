@@ -6,6 +6,7 @@ import type { BrokerActivities } from '../common/activities.js';
 import { awsOperations, createAwsClients } from '../integrations/aws.js';
 import { fileDirectory } from '../integrations/directory.js';
 import { createSlackClient } from '../integrations/slack/client.js';
+import { createStepFunctionsClient, stepFunctionsOperations } from '../integrations/stepfunctions.js';
 import type { Config } from '../platform/config.js';
 import type { PolicyEngine } from '../policies/engine.js';
 import { openAuditStore } from '../store/index.js';
@@ -16,6 +17,7 @@ import { createPolicyActivities } from './policy.js';
 import { createReconcileActivities } from './reconcile.js';
 import { createReviewerActivities } from './reviewers.js';
 import { createSlackActivities } from './slack.js';
+import { createStepFunctionsActivities } from './stepfunctions.js';
 
 export interface ActivityDeps {
   config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
@@ -28,6 +30,10 @@ export interface ActivityDeps {
 export async function createActivities({ config, engine, client }: ActivityDeps) {
   const clients = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
   const aws = awsOperations(clients);
+  const stepFunctions = createStepFunctionsClient({
+    region: config.AWS_REGION,
+    endpoint: config.AWS_ENDPOINT_URL,
+  });
   const store = await openAuditStore(config.DATABASE_URL);
   const slack = config.SLACK_BOT_TOKEN
     ? createSlackClient({
@@ -46,6 +52,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     ...ledger,
     ...createReconcileActivities({ store, client, aws, engine, coverSessions: ledger.coverSessions }),
     ...createReviewerActivities({ engine, directory, slack }),
+    ...createStepFunctionsActivities({ sfn: stepFunctionsOperations(stepFunctions) }),
   } satisfies BrokerActivities;
   return {
     activities,
@@ -55,6 +62,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     close: async () => {
       clients.sts.destroy();
       clients.iam.destroy();
+      stepFunctions.destroy();
       await store.close();
     },
   };

@@ -25,6 +25,7 @@ export function createPolicyActivities({
           ...(input.alreadyGrantedSeconds !== undefined
             ? { alreadyGrantedSeconds: input.alreadyGrantedSeconds }
             : {}),
+          ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf } : {}),
         });
       } catch (err) {
         throw ApplicationFailure.nonRetryable(

@@ -5,12 +5,16 @@ import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { FrontDoor } from '../common/assertion.js';
 import type { ReviewOutcome, ReviewView } from '../common/breakglass-review.js';
+import type { AccessRefusedData, PrincipalRevokedAllData } from '../common/audit-event.js';
 import {
   GRANT_ID,
   type GrantStatus,
   type GrantView,
   type IssuedCredentials,
+  type OnBehalfOf,
   type Principal,
+  type PrincipalKind,
+  type RevokeAllResult,
 } from '../common/grant.js';
 import {
   approveUpdate,
@@ -21,9 +25,11 @@ import {
   nudgeUpdate,
   type ReviewTarget,
   revokeUpdate,
+  type StepFunctionsTask,
 } from '../common/grant-messages.js';
 import { samePerson } from '../common/identity.js';
 import { decideReviewUpdate, reviewWorkflowId } from '../common/review-messages.js';
+import { samePerson, workloadNameOf } from '../common/identity.js';
 import { consoleSignInUrl } from '../integrations/aws.js';
 import {
   type Command,
@@ -40,6 +46,8 @@ export interface StartRequestInput {
   durationSeconds: number;
   reason: string;
   ticket?: string;
+  /** A workload asking for a person (Cedar `actFor` must allow it). */
+  onBehalfOf?: OnBehalfOf;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -54,7 +62,16 @@ function idempotentGrantId(sub: string, key: string): string {
 
 const requestDigest = (input: StartRequestInput) =>
   createHash('sha256')
-    .update(JSON.stringify([input.role, input.durationSeconds, input.reason, input.ticket ?? null]))
+    .update(
+      JSON.stringify([
+        input.role,
+        input.durationSeconds,
+        input.reason,
+        input.ticket ?? null,
+        // Absent for people, so their digests are what they always were.
+        ...(input.onBehalfOf ? [input.onBehalfOf.sub, input.onBehalfOf.email ?? null] : []),
+      ]),
+    )
     .digest('hex');
 
 /** A decision's options: retries of one decision carry one update id; the door that took it. */
@@ -75,6 +92,7 @@ export interface ListRequest {
   status?: GrantStatus[];
   role?: string;
   requester?: string;
+  requesterKind?: PrincipalKind;
   /** Only what waits for the caller's review. */
   awaitingMyReview?: boolean;
   from?: string;
@@ -100,10 +118,14 @@ export class GrantService {
   async start(
     principal: Principal,
     input: StartRequestInput,
-    opts: { idempotencyKey?: string; door?: FrontDoor } = {},
+    opts: { idempotencyKey?: string; door?: FrontDoor; stepFunctions?: StepFunctionsTask } = {},
   ): Promise<{ view: GrantView; created: boolean; pending?: boolean }> {
     const { engine, store, grants } = this.deps;
-    if (!engine.role(input.role)) throw new ApiError('unknown_role', `no role ${JSON.stringify(input.role)}`);
+    if (!engine.role(input.role)) {
+      const refusal = new ApiError('unknown_role', `no role ${JSON.stringify(input.role)}`);
+      await this.recordRefusal(principal, 'request', refusal, { roleId: input.role }, opts.door);
+      throw refusal;
+    }
     const digest = requestDigest(input);
     const grantId = opts.idempotencyKey
       ? idempotentGrantId(principal.sub, opts.idempotencyKey)
@@ -124,12 +146,26 @@ export class GrantService {
       reason: input.reason,
       now: new Date(),
       ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
+      ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf } : {}),
     });
-    if (!decision.allowed)
-      throw new ApiError(
+    if (!decision.allowed) {
+      const refusal = new ApiError(
         'policy_denied',
         decision.reasons.join('; ') || 'policy does not allow this request',
       );
+      await this.recordRefusal(
+        principal,
+        'request',
+        refusal,
+        {
+          roleId: input.role,
+          durationSeconds: input.durationSeconds,
+          ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf.sub } : {}),
+        },
+        opts.door,
+      );
+      throw refusal;
+    }
     const request = {
       grantId,
       roleId: input.role,
@@ -137,6 +173,8 @@ export class GrantService {
       reason: input.reason,
       ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
       requestDigest: digest,
+      ...(input.onBehalfOf ? { onBehalfOf: input.onBehalfOf } : {}),
+      ...(opts.stepFunctions ? { stepFunctions: opts.stepFunctions } : {}),
     };
     try {
       const view = await grants.start(
@@ -194,6 +232,7 @@ export class GrantService {
         ...(req.status ? { status: req.status } : {}),
         ...(req.role !== undefined ? { roleId: req.role } : {}),
         ...(req.requester !== undefined ? { requester: req.requester } : {}),
+        ...(req.requesterKind !== undefined ? { requesterKind: req.requesterKind } : {}),
         ...(req.from !== undefined ? { createdFrom: req.from } : {}),
         ...(req.to !== undefined ? { createdTo: req.to } : {}),
         ...(req.awaitingMyReview ? { awaitingReviewBy: { sub: principal.sub, roles: reviewedRoles } } : {}),
@@ -240,6 +279,7 @@ export class GrantService {
     comment: string | undefined,
     opts: DecisionOptions & { target?: ReviewTarget } = {},
   ): Promise<GrantView> {
+    await this.refuseWorkloadReviewer(principal, 'approve', id, opts.door);
     const view = await this.get(principal, id);
     return this.send<GrantView, { comment?: string; target?: ReviewTarget }>(approveUpdate, {
       grantId: id,
@@ -257,6 +297,7 @@ export class GrantService {
     reason: string,
     opts: DecisionOptions & { target?: ReviewTarget } = {},
   ): Promise<GrantView> {
+    await this.refuseWorkloadReviewer(principal, 'deny', id, opts.door);
     const view = await this.get(principal, id);
     return this.send<GrantView, { reason: string; target?: ReviewTarget }>(denyUpdate, {
       grantId: id,
@@ -273,9 +314,9 @@ export class GrantService {
    * modal): the same rules the workflow applies, from the read model.
    */
   async assertMayReview(principal: Principal, id: string): Promise<GrantView> {
+    await this.refuseWorkloadReviewer(principal, 'approve', id, 'slack');
     const view = await this.get(principal, id);
-    if (principal.kind === 'workload') throw new ApiError('not_eligible', 'workloads never review access');
-    if (samePerson(principal, view.requester))
+    if (samePerson(principal, view.requester) || (view.onBehalfOf && samePerson(principal, view.onBehalfOf)))
       throw new ApiError('self_approval', 'you cannot review your own request');
     if (!this.reviewVerdict(principal, view).allowed)
       throw new ApiError('not_eligible', 'you are not an eligible reviewer for this role');
@@ -284,15 +325,151 @@ export class GrantService {
   }
 
   async cancel(principal: Principal, id: string, opts: DecisionOptions = {}): Promise<GrantView> {
-    await this.get(principal, id);
+    const view = await this.get(principal, id);
     return this.send<GrantView, object>(cancelUpdate, {
       grantId: id,
       action: 'cancel',
       principal,
-      verdict: { allowed: true, policyIds: [] },
+      // Only the requester withdraws a request this way; the kill switch signs its own verdict.
+      verdict: { allowed: view.requester.sub === principal.sub, policyIds: [] },
       args: {},
       ...commandOptions(opts),
     });
+  }
+
+  /**
+   * The kill switch: every active grant of `targetSub` revoked and every pending one cancelled,
+   * each by a signed decision, after one audit event for the kill itself. Grants started while it
+   * runs are caught by a second pass. Who may: Cedar `revokeAll`.
+   */
+  async revokeAll(
+    principal: Principal,
+    targetSub: string,
+    reason: string,
+    opts: { door?: FrontDoor } = {},
+  ): Promise<RevokeAllResult> {
+    const { engine, grants } = this.deps;
+    const decision = engine.mayRevokeAll(principal, targetSub);
+    if (!decision.allowed)
+      throw new ApiError('forbidden', 'policy does not let you revoke everything of a principal');
+    const verdict = { allowed: true, policyIds: decision.policyIds };
+    const id = `revoke-all-${ulid()}`;
+    const result: RevokeAllResult = { id, principal: targetSub, revoked: [], cancelled: [], failed: [] };
+    const why = `kill switch ${id}: ${reason}`;
+    const settled = new Set<string>();
+    for (let pass = 0; pass < 3; pass++) {
+      const open = await this.openGrantsOf(targetSub);
+      const todo = open.filter((g) => !settled.has(g.id));
+      if (todo.length === 0 && pass > 0) break;
+      const revoke = todo.filter((g) => g.status === 'active').map((g) => g.id);
+      const cancel = todo.filter((g) => g.status === 'pending').map((g) => g.id);
+      if (pass === 0) {
+        const data: Omit<PrincipalRevokedAllData, 'actorKind'> = {
+          target: targetSub,
+          targetKind: workloadNameOf(targetSub) ? 'workload' : 'person',
+          reason,
+          revoke,
+          cancel,
+          policyIds: decision.policyIds,
+        };
+        await grants
+          .recordDoorEvent(
+            principal,
+            'revokeAll',
+            verdict,
+            { id, type: 'principal.revoked_all', subject: targetSub, roleId: '', data },
+            opts.door,
+          )
+          .catch((err: unknown) => {
+            throw apiErrorOf(err);
+          });
+      }
+      for (const grantId of [...revoke, ...cancel]) {
+        settled.add(grantId);
+        const revoking = revoke.includes(grantId);
+        const command = {
+          grantId,
+          action: revoking ? ('revoke' as const) : ('cancel' as const),
+          principal,
+          verdict,
+          updateId: `${id}:${grantId}`,
+          args: { reason: why },
+          ...(opts.door ? { door: opts.door } : {}),
+        };
+        try {
+          if (revoking) await grants.send(revokeUpdate, command);
+          else await grants.send<GrantView, { reason?: string }>(cancelUpdate, command);
+          (revoking ? result.revoked : result.cancelled).push(grantId);
+        } catch (err) {
+          const code = err instanceof GrantCommandError ? err.code : 'internal';
+          // Ended meanwhile (expired, denied, cancelled): nothing left to take.
+          if (code === 'grant_not_active' || code === 'grant_not_pending' || code === 'already_decided')
+            continue;
+          result.failed.push({ id: grantId, code, message: (err as Error).message });
+        }
+      }
+    }
+    return result;
+  }
+
+  /** Workloads never review access: refused (and recorded) before anything is read. */
+  private async refuseWorkloadReviewer(
+    principal: Principal,
+    action: 'approve' | 'deny',
+    grantId: string,
+    door?: FrontDoor,
+  ): Promise<void> {
+    if (principal.kind !== 'workload') return;
+    const refusal = new ApiError('not_eligible', 'workloads never review access');
+    await this.recordRefusal(principal, action, refusal, { roleId: '', grant: grantId.slice(0, 64) }, door);
+    throw refusal;
+  }
+
+  /**
+   * A workload's refused request or review goes to the audit trail (`access.refused`), so auditors
+   * see what a pipeline or agent tried. Best effort: the refusal stands if recording fails.
+   */
+  private async recordRefusal(
+    principal: Principal,
+    action: 'request' | 'approve' | 'deny',
+    refusal: ApiError,
+    facts: { roleId: string; grant?: string; durationSeconds?: number; onBehalfOf?: string },
+    door?: FrontDoor,
+  ): Promise<void> {
+    if (principal.kind !== 'workload') return;
+    const { roleId, ...rest } = facts;
+    const data: AccessRefusedData = { action, code: refusal.code, reason: refusal.message, ...rest };
+    await this.deps.grants
+      .recordDoorEvent(
+        principal,
+        action,
+        { allowed: false, policyIds: [] },
+        {
+          id: `refused-${ulid()}`,
+          type: 'access.refused',
+          subject: principal.sub,
+          roleId: roleId.slice(0, 64),
+          data: { ...data },
+        },
+        door,
+      )
+      .catch(() => undefined);
+  }
+
+  /** Pending and active grants of one requester, from the read model. */
+  private async openGrantsOf(sub: string): Promise<{ id: string; status: GrantStatus }[]> {
+    const out: { id: string; status: GrantStatus }[] = [];
+    let cursor: { createdAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await this.deps.store.grants.list(
+        { requester: sub, status: ['pending', 'active'], visibleTo: 'all' },
+        500,
+        cursor,
+      );
+      out.push(...page.items.map((g) => ({ id: g.id, status: g.status })));
+      if (!page.nextCursor) return out;
+      cursor = decodeCursor(page.nextCursor);
+    }
   }
 
   async revoke(
@@ -486,7 +663,11 @@ function acceptedView(
   return {
     id: request.grantId,
     status: 'pending',
-    requester: { sub: principal.sub, ...(principal.email ? { email: principal.email } : {}) },
+    requester: {
+      sub: principal.sub,
+      ...(principal.email ? { email: principal.email } : {}),
+      ...(principal.kind === 'workload' ? { kind: 'workload' as const } : {}),
+    },
     role: { id: request.roleId },
     duration: request.durationSeconds,
     reason: request.reason,

@@ -11,7 +11,13 @@ import type { EncryptionCodec } from '../platform/payload-codec.js';
 import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
 import { openAuditStore } from '../store/index.js';
-import { createAuthenticator } from './auth.js';
+import {
+  checkIssuers,
+  createAuthenticator,
+  defaultPersonIssuer,
+  IssuersFileError,
+  loadIssuersFile,
+} from './auth.js';
 import { GrantService } from './grant-service.js';
 import { buildServer } from './server.js';
 
@@ -38,10 +44,24 @@ async function main(): Promise<void> {
   );
   await announceSigningKey(store.keys, signingKey);
   const grantClient = new GrantClient({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, signer });
+  const issuers = [
+    defaultPersonIssuer({
+      issuer: config.OIDC_ISSUER,
+      audience: config.OIDC_AUDIENCE,
+      groupsClaim: config.OIDC_GROUPS_CLAIM,
+    }),
+    ...(config.JIT_ISSUERS_FILE ? loadIssuersFile(config.JIT_ISSUERS_FILE) : []),
+  ];
+  const { errors: issuerProblems, warnings } = checkIssuers(
+    issuers,
+    engine.workloads.all().flatMap((w) => w.tokens.map((t) => ({ workload: w.name, issuer: t.issuer }))),
+  );
+  if (issuerProblems.length > 0)
+    throw new IssuersFileError(`${config.JIT_ISSUERS_FILE ?? 'issuers'}:\n  ${issuerProblems.join('\n  ')}`);
+  for (const warning of warnings) log.warn(warning);
   const authenticator = createAuthenticator({
-    issuer: config.OIDC_ISSUER,
-    audience: config.OIDC_AUDIENCE,
-    groupsClaim: config.OIDC_GROUPS_CLAIM,
+    issuers,
+    resolveWorkload: (issuer, attributes) => engine.workloads.forToken(issuer, attributes)?.name,
   });
   const slack =
     config.SLACK_BOT_TOKEN && config.SLACK_SIGNING_SECRET
@@ -131,7 +151,8 @@ main().catch((err: unknown) => {
     err instanceof ConfigError ||
     err instanceof PolicyLoadError ||
     err instanceof DirectoryError ||
-    err instanceof KeyMismatchError
+    err instanceof KeyMismatchError ||
+    err instanceof IssuersFileError
   ) {
     process.stderr.write(`api: ${err.message}\n`);
   } else {

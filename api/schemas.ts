@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { reviewOutcomes } from '../common/breakglass-review.js';
 import { DurationError, parseDuration } from '../common/duration.js';
-import { grantStatuses } from '../common/grant.js';
+import { grantStatuses, principalKinds } from '../common/grant.js';
 
 export const duration = z
   .union([z.string().max(32), z.number().int().positive()])
@@ -45,7 +45,14 @@ export const createRequestBody = z.strictObject({
   duration,
   reason: text(500),
   ticket: readable(z.string().trim().min(1).max(128)).optional(),
+  /** Workloads only, where policy allows it (`actFor`): the person the request is for. */
+  onBehalfOf: z
+    .strictObject({ sub: subject, email: readable(z.string().trim().min(3).max(320)).optional() })
+    .optional(),
 });
+
+/** A principal's `sub`: a person's as the IdP gives it, or `workload:<name>`. */
+export const principalParams = z.strictObject({ sub: subject });
 
 export const grantIdParams = z.strictObject({ id: z.string().max(64) });
 // A POST without a body reaches validation as null.
@@ -83,6 +90,8 @@ export const listQuery = z.strictObject({
     .optional(),
   role: roleId.optional(),
   requester: subject.optional(),
+  /** `workload`: what pipelines and agents asked for; `person`: what people did. */
+  requesterKind: z.enum(principalKinds).optional(),
   /** `me`: only what waits for the caller's review. */
   review: z.literal('me').optional(),
   from: isoTime.optional(),

@@ -17,6 +17,7 @@ import { registerMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerCodecRoutes } from './routes/codec.js';
 import { type ReadinessCheck, registerHealthRoutes } from './routes/health.js';
+import { registerPrincipalRoutes } from './routes/principals.js';
 import { registerRequestRoutes } from './routes/requests.js';
 import { registerRoleRoutes } from './routes/roles.js';
 import { errorResponse } from './schemas.js';
@@ -115,6 +116,7 @@ export async function buildServer(deps: ServerDeps) {
   registerHealthRoutes(app, deps.readiness);
   registerRoleRoutes(app, deps);
   registerRequestRoutes(app, deps);
+  registerPrincipalRoutes(app, deps);
   registerAuditRoutes(app, deps);
   if (deps.codec) await registerCodecRoutes(app, { engine: deps.engine, ...deps.codec });
   if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });

@@ -8,7 +8,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CliConfig } from './config.js';
-import { ApiRefusal, CliError, sessionExpired, Unreachable } from './errors.js';
+import { ApiRefusal, CliError, exitCodes, sessionExpired, Unreachable } from './errors.js';
+import { providedTokenSource } from './provided-token.js';
 import { accessToken } from './tokens.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -86,7 +87,7 @@ export class ApiClient {
       }
       const status = response?.statusCode ?? 0;
       if (response && status >= 200 && status < 300) return response;
-      if (response && (!RETRIED_STATUSES.has(status) || attempt >= attempts)) throw await refusal(response);
+      if (response && (!RETRIED_STATUSES.has(status) || attempt >= attempts)) throw await refusal(response, this.config);
       response?.resume();
       await sleep(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]);
     }
@@ -122,12 +123,18 @@ async function readText(response: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function refusal(response: IncomingMessage): Promise<CliError> {
+async function refusal(response: IncomingMessage, config: CliConfig): Promise<CliError> {
   const text = await readText(response).catch(() => '');
   let error: { code?: unknown; message?: unknown } | undefined;
   try {
     error = (JSON.parse(text) as { error?: typeof error }).error;
   } catch {}
+  // A token given for a script: a new login would not help, say why the API refused it.
+  const source = providedTokenSource(config);
+  if (response.statusCode === 401 && source) {
+    const why = typeof error?.code === 'string' ? ` (${error.code}: ${String(error.message)})` : '';
+    return new CliError(`the API refused the token from ${source}${why}`, exitCodes.login);
+  }
   // The cached token looked fresh but the API disagrees (revoked, clock skew, another issuer).
   if (response.statusCode === 401) return sessionExpired();
   if (typeof error?.code === 'string' && typeof error.message === 'string') {

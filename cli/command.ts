@@ -36,6 +36,7 @@ export interface Command {
 export const globalOptions = {
   api: { type: 'string' },
   issuer: { type: 'string' },
+  'token-file': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
@@ -43,6 +44,8 @@ export const globalOptions = {
 export const globalHelp = `Global flags:
   --api URL      broker API (else JIT_API_URL, \`jit config set apiUrl URL\`, http://127.0.0.1:8080)
   --issuer URL   OIDC issuer (else JIT_OIDC_ISSUER, \`jit config set issuer URL\`, http://127.0.0.1:4444)
+  --token-file F a token to use instead of the login (else JIT_TOKEN_FILE, JIT_TOKEN, the
+                 GitHub Actions OIDC token with audience JIT_TOKEN_AUDIENCE or jit-broker)
   --json         print the API's JSON instead of tables
   -h, --help     this help`;
 

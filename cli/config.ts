@@ -18,6 +18,8 @@ export interface CliConfig {
   credsRefreshMarginSeconds: number;
   /** Holds config.json, the token cache and the credentials cache. */
   dir: string;
+  /** `--token-file` or JIT_TOKEN_FILE: a token for scripts and CI (cli/provided-token.ts). */
+  tokenFile?: string;
 }
 
 /** Every setting: its key in config.json, its environment variable, its default. */
@@ -74,8 +76,12 @@ export function resolveSetting(
   return { value: settings[key].fallback, source: 'default' };
 }
 
-export function loadConfig(flags: { api?: string; issuer?: string }, env = process.env): CliConfig {
+export function loadConfig(
+  flags: { api?: string | undefined; issuer?: string | undefined; tokenFile?: string | undefined },
+  env = process.env,
+): CliConfig {
   const dir = configDir(env);
+  const tokenFile = flags.tokenFile || env.JIT_TOKEN_FILE;
   const file = readConfigFile(configFilePath(dir));
   const given = { apiUrl: flags.api, issuer: flags.issuer };
   const get = (key: SettingKey) => resolveSetting(key, given, file, env).value;
@@ -88,6 +94,7 @@ export function loadConfig(flags: { api?: string; issuer?: string }, env = proce
     ...(audience ? { audience } : {}),
     credsRefreshMarginSeconds: parseMargin(get('credsRefreshMargin') as string),
     dir,
+    ...(tokenFile ? { tokenFile } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { auditExport, auditVerify } from './commands/audit.js';
 import { configGet, configList, configSet, configUnset } from './commands/config.js';
 import { consoleCommand, creds, env } from './commands/creds.js';
 import { login, logout, whoami } from './commands/login.js';
+import { kill } from './commands/principals.js';
 import {
   approve,
   cancel,
@@ -45,6 +46,7 @@ const commands: Command[] = [
   configGet,
   configSet,
   configUnset,
+  kill,
 ];
 
 const overview = `Usage: jit COMMAND [ARGS] [FLAGS]
@@ -56,8 +58,9 @@ ${commands.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`).join('\n')}
 
 ${globalHelp}
 
-Exit codes: 0 ok, 1 refused or failed, 2 not logged in, 3 the answer is no
-(grant ended without becoming active, no active grant, broken audit chain), 64 bad usage.
+Exit codes: 0 ok, 1 refused or failed, 2 not logged in (or the given token was refused),
+3 the answer is no (grant ended without becoming active, no active grant, broken audit chain),
+64 bad usage. Nothing prompts: in scripts and CI pass a token (--token-file, JIT_TOKEN).
 Settings (API, issuer, login client): \`jit config list\`.
 Run \`jit COMMAND --help\` for a command's flags.`;
 
@@ -133,6 +136,7 @@ async function main(args: string[]): Promise<number> {
     : loadConfig({
         api: typeof parsed.values.api === 'string' ? parsed.values.api : undefined,
         issuer: typeof parsed.values.issuer === 'string' ? parsed.values.issuer : undefined,
+        tokenFile: typeof parsed.values['token-file'] === 'string' ? parsed.values['token-file'] : undefined,
       });
   return (
     (await command.run(createContext(command, config, parsed.positionals, parsed.values))) ?? exitCodes.ok

@@ -5,6 +5,7 @@ import type { TokenEndpointResponse } from 'openid-client';
 import type { CliConfig } from './config.js';
 import { notLoggedIn, sessionExpired } from './errors.js';
 import { audienceParameters, discoverIssuer, openidClient } from './oidc.js';
+import { providedToken } from './provided-token.js';
 
 export interface CachedTokens {
   issuer: string;
@@ -71,6 +72,9 @@ export function deleteTokens(config: CliConfig): boolean {
 
 /** A fresh access token, refreshed through the issuer when it is expired or about to be. */
 export async function accessToken(config: CliConfig): Promise<string> {
+  // Scripts and CI pass a token; then no login is read, refreshed or asked for.
+  const provided = providedToken(config);
+  if (provided) return provided;
   const tokens = readTokens(config);
   if (!tokens) throw notLoggedIn();
   if (tokens.expires_at - REFRESH_MARGIN_MS > Date.now()) return tokens.access_token;

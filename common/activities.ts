@@ -6,10 +6,12 @@ import type {
   ApprovalMessageRef,
   GrantCard,
   LedgerEntry,
+  OnBehalfOf,
   Principal,
   RequesterNoticeKind,
   RoleSnapshot,
 } from './grant.js';
+import type { HandoffSuccess } from './handoff.js';
 import type { RequestDecision } from './policy-decision.js';
 
 export interface PolicyInput {
@@ -21,6 +23,8 @@ export interface PolicyInput {
   breakGlass?: boolean;
   /** For an extension: seconds the grant already has, so the role's total cap is checked. */
   alreadyGrantedSeconds?: number;
+  /** A workload's request for a person (Cedar action `actFor`). */
+  onBehalfOf?: OnBehalfOf;
 }
 
 export interface PolicyOutcome {
@@ -85,6 +89,22 @@ export interface ReviewerReminder {
   acted: string[];
   /** The request was escalated: Cedar may allow the role's escalation group too. */
   escalated: boolean;
+/**
+ * How Step Functions took a task callback. `stopped`: the task no longer waits (TaskTimedOut,
+ * InvalidToken, TaskDoesNotExist), which is final; throttling and outages are thrown and retried.
+ */
+export type TaskCallbackResult = { delivered: true } | { delivered: false; stopped: string };
+
+export interface TaskSuccessInput {
+  taskToken: string;
+  output: HandoffSuccess;
+}
+
+export interface TaskFailureInput {
+  taskToken: string;
+  /** A stable name a state machine can `Catch`: Jit.Denied, Jit.TimedOut, ... */
+  error: string;
+  cause: string;
 }
 
 export interface BrokerActivities {
@@ -114,4 +134,10 @@ export interface BrokerActivities {
   /** The break-glass review message, with Acknowledge and Flag buttons while the review is open. */
   postReviewMessage(args: { channel: string; card: ReviewCard }): Promise<ApprovalMessageRef | null>;
   updateReviewMessage(args: { message: ApprovalMessageRef; card: ReviewCard }): Promise<void>;
+  /** Step Functions callbacks of a grant the queue door started (integrations/stepfunctions.ts). */
+  sendTaskHeartbeat(args: { taskToken: string }): Promise<TaskCallbackResult>;
+  sendTaskSuccess(args: TaskSuccessInput): Promise<TaskCallbackResult>;
+  sendTaskFailure(args: TaskFailureInput): Promise<TaskCallbackResult>;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ... */
+  describeExecution(args: { executionArn: string }): Promise<{ status: string }>;
 }

@@ -19,6 +19,7 @@ export const assertionActions = [
   'issueCredentials',
   'review',
   'nudge',
+  'revokeAll',
 ] as const;
 export type AssertionAction = (typeof assertionActions)[number];
 

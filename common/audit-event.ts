@@ -26,6 +26,8 @@ export const auditEventTypes = [
   'grant.review_flagged',
   'ledger.entries_added',
   'ledger.entries_removed',
+  'principal.revoked_all',
+  'access.refused',
 ] as const;
 
 export type AuditEventType = (typeof auditEventTypes)[number];
@@ -49,8 +51,39 @@ export interface AuditEventInput {
   data: Record<string, unknown>;
 }
 
-/** Who acted, as the audit trail marks it. */
+/** Who acted, as the audit trail marks it: every grant event's `data.actorKind`. */
 export type ActorKind = 'person' | 'workload' | 'system';
+
+/**
+ * The kill switch (one event, before its decisions): every open grant of `target` is revoked or
+ * cancelled by signed decisions whose reasons name this event's `grantId` (`revoke-all-<ULID>`).
+ */
+export interface PrincipalRevokedAllData {
+  target: string;
+  targetKind: 'person' | 'workload';
+  reason: string;
+  /** Active grants to revoke and pending ones to cancel, as the read model listed them. */
+  revoke: string[];
+  cancel: string[];
+  policyIds: string[];
+  actorKind: ActorKind;
+  door?: string;
+}
+
+/**
+ * A workload's request or review the front door refused (policy, not a reviewer): nothing started
+ * or changed, but auditors see what a pipeline or agent tried. People's refusals are not recorded.
+ */
+export interface AccessRefusedData {
+  action: 'request' | 'approve' | 'deny';
+  /** The API error code (policy_denied, not_eligible, ...) and its message. */
+  code: string;
+  reason: string;
+  /** The grant a refused review was for. */
+  grant?: string;
+  durationSeconds?: number;
+  onBehalfOf?: string;
+}
 
 /**
  * The data of each grant event as the current workflow writes it. Older grants wrote fewer fields;
@@ -72,6 +105,10 @@ export interface GrantEventData {
     /** Front door that signed the start, and the digest an Idempotency-Key retry must match. */
     door?: string;
     requestDigest?: string;
+    /** A workload's request for a person. */
+    onBehalfOf?: { sub: string; email?: string };
+    /** The Step Functions execution waiting for the answer (never its task token). */
+    stepFunctions?: { executionArn: string; stateName: string };
   };
   'grant.approval_recorded': {
     approvals: number;

@@ -2,7 +2,7 @@
 // activities and workflows share, so no caller imports workflow code. Every command that can change
 // a grant carries `assertion`, a front door's signature over it (common/assertion.ts).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { GrantView, IssuedCredentials, LedgerEntry } from './grant.js';
+import type { GrantView, IssuedCredentials, LedgerEntry, OnBehalfOf } from './grant.js';
 
 /** What a front door asks for; the requester is the principal of the start's assertion. */
 export interface GrantRequestFields {
@@ -14,6 +14,24 @@ export interface GrantRequestFields {
   breakGlass?: boolean;
   /** Digest of the caller's request body: a retry under the same Idempotency-Key must match it. */
   requestDigest?: string;
+  /** A workload asking for a person (policy action `actFor` allows it); both are recorded. */
+  onBehalfOf?: OnBehalfOf;
+  /** Set by the queue door: the Step Functions task waiting for this grant (workflows/grant/callbacks.ts). */
+  stepFunctions?: StepFunctionsTask;
+}
+
+/**
+ * A Step Functions Task state waiting (`.waitForTaskToken`) for the grant. The task token is a
+ * bearer capability: it travels only in encrypted payloads, never in the audit trail or a log.
+ */
+export interface StepFunctionsTask {
+  taskToken: string;
+  executionArn: string;
+  stateName: string;
+  /** The Task state's HeartbeatSeconds: the grant heartbeats while approvals are pending. */
+  heartbeatSeconds?: number;
+  /** How often the grant checks that the execution still runs (the queue door's setting). */
+  watchSeconds: number;
 }
 
 /** The input of a grant workflow (its id is `request.grantId`). */
@@ -43,6 +61,8 @@ export interface DenyArgs {
 }
 export interface CancelArgs {
   assertion: string;
+  /** Required when someone other than the requester cancels (the kill switch). */
+  reason?: string;
 }
 export interface RevokeArgs {
   assertion: string;
@@ -113,6 +133,33 @@ export interface LedgerState {
   issuedBefore?: { at: string; until: string };
 }
 export const ledgerStateQuery = defineQuery<LedgerState>('ledgerState');
+
+/**
+ * An audit event a front door records itself, signed (workflows/door-record.ts): the kill switch
+ * (`principal.revoked_all`, action `revokeAll`), or a workload's refused request or review
+ * (`access.refused`, action `request` / `approve` / `deny`), so auditors see what an agent tried.
+ */
+export interface DoorRecord {
+  /** `revoke-all-<ULID>` or `refused-<ULID>`: the workflow id, and the event's `grantId`. */
+  id: string;
+  type: 'principal.revoked_all' | 'access.refused';
+  /** Whose record: the kill switch's target, or the workload refused (the event's `requester`). */
+  subject: string;
+  roleId: string;
+  data: Record<string, unknown>;
+}
+export interface DoorRecordStart {
+  v: 1;
+  record: DoorRecord;
+  /** Signed for the record's action, grant id = record id, update id `start`, over `{ v, record }`. */
+  assertion: string;
+}
+export const doorRecordWorkflowType = 'doorRecordWorkflow';
+/** The assertion action each kind of record must be signed for. */
+export const doorRecordActions: Record<DoorRecord['type'], readonly string[]> = {
+  'principal.revoked_all': ['revokeAll'],
+  'access.refused': ['request', 'approve', 'deny'],
+};
 
 export const grantWorkflowType = 'grantWorkflow';
 export const revocationLedgerWorkflowType = 'revocationLedgerWorkflow';

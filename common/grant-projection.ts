@@ -71,6 +71,8 @@ export function projectGrant(view: GrantView | undefined, event: ProjectedEvent)
     if (view) return view;
     const role = d.role as { arn?: unknown; account?: unknown } | undefined;
     const ticket = str(d.ticket);
+    const forPerson = d.onBehalfOf as { sub?: unknown; email?: unknown } | undefined;
+    const execution = d.stepFunctions as { executionArn?: unknown; stateName?: unknown } | undefined;
     const next: GrantView = {
       id: event.grantId,
       status: 'pending',
@@ -79,6 +81,22 @@ export function projectGrant(view: GrantView | undefined, event: ProjectedEvent)
         ...(email && by === event.requester ? { email } : {}),
         ...(d.actorKind === 'workload' ? { kind: 'workload' as const } : {}),
       },
+      ...(str(forPerson?.sub)
+        ? {
+            onBehalfOf: {
+              sub: str(forPerson?.sub) as string,
+              ...(str(forPerson?.email) ? { email: str(forPerson?.email) } : {}),
+            },
+          }
+        : {}),
+      ...(str(execution?.executionArn)
+        ? {
+            stepFunctions: {
+              executionArn: str(execution?.executionArn) as string,
+              ...(str(execution?.stateName) ? { stateName: str(execution?.stateName) } : {}),
+            },
+          }
+        : {}),
       role: {
         id: event.roleId,
         ...(str(role?.arn) ? { arn: str(role?.arn) } : {}),

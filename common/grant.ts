@@ -33,14 +33,37 @@ export const grantId = z.string().regex(GRANT_ID, 'must be a grant id like grant
 export const principalKinds = ['person', 'workload'] as const;
 export type PrincipalKind = (typeof principalKinds)[number];
 
+/**
+ * What is known about a workload and what policies read (Cedar `Jit::Workload`): `issuer` names the
+ * issuers-file entry whose token it showed (or `aws` for the queue door); the rest come from the
+ * token's claims through that issuer's mapping, or, for the queue door, the sending role.
+ */
+export const workloadAttributeNames = [
+  'issuer',
+  'repository',
+  'ref',
+  'environment',
+  'jobWorkflowRef',
+  'actor',
+  'clientId',
+  'awsRole',
+] as const;
+export type WorkloadAttribute = (typeof workloadAttributeNames)[number];
+
 /** The caller as a front door authenticated it: `sub` is the stable key, groups from the token. */
 export const principal = z.object({
   kind: z.enum(principalKinds).optional(),
   sub: z.string(),
   email: z.string().optional(),
   groups: z.array(z.string()),
+  /** Workloads only (see workloadAttributeNames). */
+  attributes: z.partialRecord(z.enum(workloadAttributeNames), z.string()).optional(),
 });
 export type Principal = z.infer<typeof principal>;
+
+/** The person a workload says it acts for (policy action `actFor` must allow it); recorded with the grant. */
+export const onBehalfOf = z.object({ sub: z.string(), email: z.string().optional() });
+export type OnBehalfOf = z.infer<typeof onBehalfOf>;
 
 export const approval = z.object({
   by: z.string(),
@@ -87,6 +110,10 @@ export const grantView = z.object({
     email: z.string().optional(),
     kind: z.enum(principalKinds).optional(),
   }),
+  /** A workload's request made for this person. */
+  onBehalfOf: onBehalfOf.optional(),
+  /** The Step Functions execution that asked through the queue and waits for the answer. */
+  stepFunctions: z.object({ executionArn: z.string(), stateName: z.string().optional() }).optional(),
   role: z.object({ id: z.string(), arn: z.string().optional(), account: z.string().optional() }),
   /** Granted seconds, extensions included. */
   duration: z.number(),
@@ -193,3 +220,15 @@ export interface LedgerEntry {
   assumedRoleId: string;
   expiresAt: string;
 }
+
+/** What the kill switch did (POST /v1/principals/{sub}/revoke-all). */
+export const revokeAllResult = z.object({
+  /** `revoke-all-<ULID>`: the audit event's grant id, named in every decision's reason. */
+  id: z.string(),
+  principal: z.string(),
+  revoked: z.array(z.string()),
+  cancelled: z.array(z.string()),
+  /** Grants it could not end, and why (a retry of the kill switch picks them up). */
+  failed: z.array(z.object({ id: z.string(), code: z.string(), message: z.string() })),
+});
+export type RevokeAllResult = z.infer<typeof revokeAllResult>;

@@ -36,3 +36,13 @@ export function samePerson(
   if (!a.email || !b.email) return false;
   return canonicalEmail(a.email) === canonicalEmail(b.email);
 }
+
+/**
+ * Workloads (pipelines, agents, state machines) are named in the catalog; their `sub` carries a
+ * prefix no IdP subject of a person has, so a client id never passes for a person's `sub`.
+ */
+export const WORKLOAD_SUB_PREFIX = 'workload:';
+export const workloadSub = (name: string): string => `${WORKLOAD_SUB_PREFIX}${name}`;
+/** The catalog name of a workload `sub`, or undefined for a person's. */
+export const workloadNameOf = (sub: string): string | undefined =>
+  sub.startsWith(WORKLOAD_SUB_PREFIX) ? sub.slice(WORKLOAD_SUB_PREFIX.length) : undefined;

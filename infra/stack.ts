@@ -4,10 +4,18 @@
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seedHandoff } from './aws/handoff.js';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
-import { type SupervisionHooks, startApi, startOidcIssuer, startWorker } from './broker/processes.js';
+import {
+  type SupervisionHooks,
+  startApi,
+  startOidcIssuer,
+  startQueueDoor,
+  startWorker,
+} from './broker/processes.js';
 import { devAssertionKeys, devPayloadKeys } from './dev-keys.js';
+import { writeDevIssuers } from './oidc/dev-clients.js';
 import { writeDevDirectory } from './oidc/dev-directory.js';
 import { dataDir, ensureDir, logsDir } from './paths.js';
 import { PrerequisiteError, type RunningService } from './process.js';
@@ -81,6 +89,7 @@ async function main(): Promise<void> {
     );
     const moto = await up('moto', startMoto({ host, port: ports.moto, log: progress }));
     const { broker: brokerKey } = await seedMoto(moto.url);
+    const handoff = await seedHandoff(moto.url);
     const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc }));
 
     const brokerEnv = {
@@ -100,6 +109,9 @@ async function main(): Promise<void> {
       DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
       JIT_DIRECTORY_FILE:
         process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),
+      // The dev issuer's client-credentials clients (ci-deployer, ai-agent, deploy-runner) are workloads.
+      JIT_ISSUERS_FILE:
+        process.env.JIT_ISSUERS_FILE ?? writeDevIssuers(join(dataDir, 'issuers.yaml'), oidc.url),
     };
     const slackOn = Boolean(process.env.SLACK_BOT_TOKEN && process.env.SLACK_SIGNING_SECRET);
     const worker = await up(
@@ -113,6 +125,18 @@ async function main(): Promise<void> {
       }),
     );
     const api = await up('api', startApi({ host, port: ports.api, env: brokerEnv, hooks }));
+    await up(
+      'queue',
+      startQueueDoor({
+        env: {
+          ...brokerEnv,
+          JIT_HANDOFF_QUEUE_URL: handoff.queueUrl,
+          // Its own least-privilege user, not the worker's.
+          AWS_ACCESS_KEY_ID: handoff.door.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: handoff.door.secretAccessKey,
+        },
+      }),
+    );
 
     const temporalUi = temporal.uiUrl ?? `http://${host}:${ports.temporalUi}`;
     const pidOf = (service: RunningService) => (service as { pid?: () => number | undefined }).pid?.();
@@ -143,6 +167,8 @@ Point the jit CLI at this stack (once; it writes ~/.config/jit/config.json):
   npm run --silent jit -- config set apiUrl ${api.url}
   npm run --silent jit -- config set issuer ${oidc.url}
 then \`npm run --silent jit -- login\` (alice / alice), or the same with an installed \`jit\`.
+Dev workloads (client credentials): ci-deployer, ai-agent, deploy-runner
+  (npm run --silent dev-token -- ci-deployer; README, "Workloads").
 Tokens for scripts (README, "Your first grant"):
   ALICE=$(npm run --silent dev-token -- alice)
   curl -s -X POST ${api.url}/v1/requests -H "Authorization: Bearer $ALICE" \\

@@ -181,6 +181,17 @@ export function awsOperations({ sts, iam }: AwsDeps) {
       return out.Role.RoleId;
     },
 
+    /** A role's unique id (AROA...): what SQS reports as the sender of its sessions' messages. */
+    async roleUniqueId(roleArn: string): Promise<string | undefined> {
+      try {
+        const out = await iam.send(new GetRoleCommand({ RoleName: roleNameFromArn(roleArn) }));
+        return out.Role?.Arn === roleArn ? out.Role.RoleId : undefined;
+      } catch (err) {
+        if (err instanceof NoSuchEntityException) return undefined;
+        throw err;
+      }
+    },
+
     async brokerIdentity(): Promise<{ account: string; arn: string }> {
       const out = await sts.send(new GetCallerIdentityCommand({}));
       return { account: out.Account ?? '', arn: out.Arn ?? '' };

@@ -54,6 +54,13 @@ const schema = z
     OIDC_ISSUER: url.default('http://127.0.0.1:4444'),
     OIDC_AUDIENCE: z.string().min(1).default('jit-broker-api'),
     OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+    /** More trusted issuers (people, CI pipelines, AI agents): YAML, see README "Workloads". */
+    JIT_ISSUERS_FILE: z.string().min(1).optional(),
+
+    /** The queue door (queue/main.ts): the SQS queue Step Functions sends access requests to. */
+    JIT_HANDOFF_QUEUE_URL: url.optional(),
+    /** How often a grant checks that the Step Functions execution waiting for it still runs. */
+    JIT_HANDOFF_WATCH_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 
     AWS_REGION: z
       .string()

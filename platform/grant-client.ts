@@ -16,6 +16,9 @@ import { type AssertionAction, type FrontDoor, START_UPDATE_ID } from '../common
 import type { GrantView, Principal } from '../common/grant.js';
 import {
   awaitDecisionUpdate,
+  type DoorRecord,
+  type DoorRecordStart,
+  doorRecordWorkflowType,
   type GrantRejection,
   type GrantRequestFields,
   type GrantStart,
@@ -220,6 +223,42 @@ export class GrantClient {
         if (!exists) throw new GrantCommandError('grant_not_found', 'no such grant');
         throw ended(command.action);
       }
+      throw err;
+    }
+  }
+
+  /**
+   * Records an audit event of the front door's own (workflows/door-record.ts), signed like a start
+   * for `action`; resolves once the event is in the audit trail. The same id records once.
+   */
+  async recordDoorEvent(
+    principal: Principal,
+    action: AssertionAction,
+    verdict: { allowed: boolean; policyIds: string[] },
+    record: DoorRecord,
+    door: FrontDoor = 'api',
+  ): Promise<void> {
+    await this.assertWorkerPolls();
+    const { client, taskQueue, signer } = this.deps;
+    const body = { v: 1 as const, record };
+    const assertion = await signer.sign(
+      { grantId: record.id, action, principal, verdict, updateId: START_UPDATE_ID, args: body },
+      door,
+    );
+    const start: DoorRecordStart = { ...body, assertion };
+    try {
+      await client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        client.workflow.execute(doorRecordWorkflowType, {
+          workflowId: record.id,
+          taskQueue,
+          args: [start],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      if (isTimeout(err))
+        throw new GrantCommandError('grant_busy', 'the broker did not answer in time; try again');
       throw err;
     }
   }

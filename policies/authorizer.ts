@@ -4,10 +4,18 @@ import { randomUUID } from 'node:crypto';
 // First: sets a V8 flag before Cedar's Wasm module loads (see the file).
 import './v8-guard.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { workloadNameOf } from '../common/identity.js';
 import type { CedarSources } from './cedar-files.js';
 import type { CatalogRole, Principal } from './types.js';
 
-export type RoleAction = 'request' | 'autoApprove' | 'oneApproval' | 'approve' | 'revoke' | 'review';
+export type RoleAction =
+  | 'request'
+  | 'autoApprove'
+  | 'oneApproval'
+  | 'actFor'
+  | 'approve'
+  | 'revoke'
+  | 'review';
 export type Context = Record<string, string | number | boolean>;
 
 export interface CedarDecision {
@@ -36,7 +44,7 @@ export class Authorizer {
   onRole(principal: Principal, action: RoleAction, roleId: string, context: Context): CedarDecision {
     const role = this.roles.get(roleId);
     if (!role) throw new Error(`no role "${roleId}" in the catalog`);
-    return this.authorize(principal, action, role.uid, [userEntity(principal), role], context);
+    return this.authorize(principal, action, role.uid, [principalEntity(principal), role], context);
   }
 
   /** Cedar's decision on the audit trail: reading it, or decoding Temporal payloads for operators. */
@@ -45,9 +53,14 @@ export class Authorizer {
       principal,
       action,
       { type: 'Jit::Audit', id: 'trail' },
-      [userEntity(principal)],
+      [principalEntity(principal)],
       {},
     );
+  }
+
+  /** Cedar's decision on another principal, known by its `sub` only (the kill switch). */
+  onPrincipal(principal: Principal, action: 'revokeAll', targetSub: string): CedarDecision {
+    return this.authorize(principal, action, uidOf(targetSub), [principalEntity(principal)], {});
   }
 
   private authorize(
@@ -58,7 +71,7 @@ export class Authorizer {
     context: Context,
   ): CedarDecision {
     const answer = cedar.statefulIsAuthorized({
-      principal: { type: 'Jit::User', id: principal.sub },
+      principal: uidOf(principal.sub, principal.kind ?? 'person'),
       action: { type: 'Jit::Action', id: action },
       resource,
       context,
@@ -82,10 +95,27 @@ export class Authorizer {
   }
 }
 
-function userEntity(principal: Principal): cedar.EntityJson {
+/**
+ * People are `Jit::User::"<sub>"`, workloads `Jit::Workload::"<catalog name>"`. An authenticated
+ * principal says its kind; a target known by its `sub` alone is a workload by the reserved prefix.
+ */
+function uidOf(sub: string, kind?: Principal['kind']): cedar.TypeAndId {
+  const name = workloadNameOf(sub);
+  const workload = kind === undefined ? name !== undefined : kind === 'workload';
+  if (workload && name !== undefined) return { type: 'Jit::Workload', id: name };
+  return { type: 'Jit::User', id: sub };
+}
+
+function principalEntity(principal: Principal): cedar.EntityJson {
+  const uid = uidOf(principal.sub, principal.kind ?? 'person');
+  if (uid.type === 'Jit::Workload') {
+    const { issuer = '', ...attributes } = principal.attributes ?? {};
+    // Only attributes the schema declares; an absent one is absent (`principal has ref`).
+    return { uid, attrs: { issuer, ...attributes }, parents: [] };
+  }
   const groups = [...new Set(principal.groups)];
   return {
-    uid: { type: 'Jit::User', id: principal.sub },
+    uid,
     attrs: { email: principal.email ?? '', groups },
     parents: groups.map((id) => ({ type: 'Jit::Group', id })),
   };

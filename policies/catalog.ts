@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from '../common/duration.js';
 import { noOnCallSchedule, type OnCallSchedule } from '../common/oncall.js';
 import { type LoadProblem, PolicyLoadError } from './load-error.js';
-import type { CatalogRole } from './types.js';
+import { type Catalog, type CatalogRole, type CatalogWorkload, tokenAttributeNames } from './types.js';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
@@ -22,10 +22,12 @@ const groups = z
   .refine((list) => new Set(list).size === list.length, 'duplicate group');
 
 const ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const NAME_RULE = 'lowercase letters, digits and dashes, at most 63';
 
 const roleSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
+    id: z.string().regex(NAME, NAME_RULE),
     description: z.string().min(1),
     arn: z.string().regex(ARN, 'expected arn:aws:iam::<account>:role/<name>'),
     account: z
@@ -35,7 +37,8 @@ const roleSchema = z
     maxTotalDuration: duration.optional(),
     approvalsRequired: z.number().int().min(0).max(10),
     approvalTimeout: duration.default(3600),
-    requesterGroups: groups.min(1),
+    // Empty for roles only workloads ask for (policies.cedar names them).
+    requesterGroups: groups.default([]),
     reviewerGroups: groups.default([]),
     slackChannel: z.string().min(1).optional(),
     ticketPattern: z
@@ -130,9 +133,39 @@ const onCallSchema = z
     });
   });
 
+// A workload is recognised by a token (every listed attribute equal) or, at the queue door, by
+// the role that sent the message (`awsRoles`, resolved to its unique id) or that unique id itself.
+const workloadSchema = z
+  .strictObject({
+    name: z.string().regex(NAME, NAME_RULE),
+    description: z.string().min(1),
+    tokens: z
+      .array(
+        z.strictObject({
+          issuer: z.string().regex(NAME, NAME_RULE),
+          attributes: z
+            .partialRecord(z.enum(tokenAttributeNames), z.string().min(1))
+            .refine((a) => Object.keys(a).length > 0, 'name at least one attribute to match'),
+        }),
+      )
+      .default([]),
+    awsRoles: z.array(z.string().regex(ARN, 'expected arn:aws:iam::<account>:role/<name>')).default([]),
+    awsPrincipalIds: z
+      .array(z.string().regex(/^(AIDA|AROA)[A-Z0-9]{12,}$/, 'expected an IAM unique id (AIDA... or AROA...)'))
+      .default([]),
+  })
+  .refine(
+    (w) => w.tokens.length + w.awsRoles.length + w.awsPrincipalIds.length > 0,
+    'needs tokens, awsRoles or awsPrincipalIds: how else would the broker recognise it?',
+  );
+
 const catalogSchema = z
-  .strictObject({ roles: z.array(roleSchema).min(1), onCall: onCallSchema.optional() })
-  .superRefine(({ roles }, ctx) => {
+  .strictObject({
+    roles: z.array(roleSchema).min(1),
+    onCall: onCallSchema.optional(),
+    workloads: z.array(workloadSchema).default([]),
+  })
+  .superRefine(({ roles, workloads }, ctx) => {
     const seen = new Set<string>();
     roles.forEach((role, index) => {
       if (seen.has(role.id)) {
@@ -140,9 +173,33 @@ const catalogSchema = z
       }
       seen.add(role.id);
     });
+    // One token, role or unique id names one workload, never two.
+    const names = new Set<string>();
+    const owners = new Map<string, string>();
+    workloads.forEach((workload, index) => {
+      const problem = (path: (string | number)[], message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['workloads', index, ...path], message });
+      if (names.has(workload.name)) problem(['name'], 'duplicate workload name');
+      names.add(workload.name);
+      const claim = (key: string, path: (string | number)[]) => {
+        const owner = owners.get(key);
+        if (owner && owner !== workload.name) problem(path, `also matches workload "${owner}"`);
+        owners.set(key, workload.name);
+      };
+      workload.tokens.forEach((t, i) => {
+        claim(`token:${t.issuer}:${JSON.stringify(Object.entries(t.attributes).sort())}`, ['tokens', i]);
+      });
+      workload.awsRoles.forEach((arn, i) => {
+        claim(`role:${arn}`, ['awsRoles', i]);
+      });
+      workload.awsPrincipalIds.forEach((id, i) => {
+        claim(`id:${id}`, ['awsPrincipalIds', i]);
+      });
+    });
   });
 
 type RoleInput = z.output<typeof roleSchema>;
+type WorkloadInput = z.output<typeof workloadSchema>;
 
 function compiles(source: string): boolean {
   try {
@@ -208,16 +265,24 @@ function toOnCallSchedule(onCall: z.output<typeof onCallSchema> | undefined): On
   };
 }
 
-/** A catalog file: its roles and its on-call schedule. */
+/** A catalog file: its roles, its on-call schedule and its workloads. */
 export interface Catalog {
   roles: CatalogRole[];
   onCall: OnCallSchedule;
+  workloads: CatalogWorkload[];
 }
 
-/**
- * Reads and validates a catalog file (its roles and its on-call schedule); throws PolicyLoadError
- * naming file, line, role and field.
- */
+function toCatalogWorkload(workload: WorkloadInput): CatalogWorkload {
+  return {
+    name: workload.name,
+    description: workload.description,
+    tokens: workload.tokens.map((t) => ({ issuer: t.issuer, attributes: { ...t.attributes } })),
+    awsRoles: workload.awsRoles,
+    awsPrincipalIds: workload.awsPrincipalIds,
+  };
+}
+
+/** Reads and validates a catalog file; throws PolicyLoadError naming file, line, role and field. */
 export function loadCatalog(file: string): Catalog {
   return parseCatalog(readFileSync(file, 'utf8'), file);
 }
@@ -235,8 +300,13 @@ export function parseCatalog(text: string, file: string): Catalog {
   }
   const raw: unknown = doc.toJS();
   const parsed = catalogSchema.safeParse(raw, { reportInput: true });
-  if (parsed.success)
-    return { roles: parsed.data.roles.map(toCatalogRole), onCall: toOnCallSchedule(parsed.data.onCall) };
+  if (parsed.success) {
+    return {
+      roles: parsed.data.roles.map(toCatalogRole),
+      onCall: toOnCallSchedule(parsed.data.onCall),
+      workloads: parsed.data.workloads.map(toCatalogWorkload),
+    };
+  }
 
   const problems = parsed.error.issues.flatMap((issue): LoadProblem[] => {
     const path = issue.path.filter((key) => typeof key !== 'symbol');
@@ -258,11 +328,14 @@ export function parseCatalog(text: string, file: string): Catalog {
 /** `role "prod-admin", field maxDuration: ` from a zod issue path like ['roles', 1, 'maxDuration']. */
 function describePath(raw: unknown, path: (string | number)[]): string {
   const [top, index, ...rest] = path;
-  if (top !== 'roles' || typeof index !== 'number') return path.length > 0 ? `${path.join('.')}: ` : '';
-  const roles = (raw as { roles?: unknown[] }).roles;
-  const id = (roles?.[index] as { id?: unknown } | undefined)?.id;
-  const role = typeof id === 'string' ? `role "${id}"` : `role #${index + 1}`;
-  return rest.length > 0 ? `${role}, field ${rest.join('.')}: ` : `${role}: `;
+  if ((top !== 'roles' && top !== 'workloads') || typeof index !== 'number')
+    return path.length > 0 ? `${path.join('.')}: ` : '';
+  const list = (raw as Record<string, unknown[] | undefined>)[top];
+  const item = list?.[index] as { id?: unknown; name?: unknown } | undefined;
+  const key = top === 'roles' ? item?.id : item?.name;
+  const kind = top === 'roles' ? 'role' : 'workload';
+  const what = typeof key === 'string' ? `${kind} "${key}"` : `${kind} #${index + 1}`;
+  return rest.length > 0 ? `${what}, field ${rest.join('.')}: ` : `${what}: `;
 }
 
 /** The node at `path`, or its closest existing ancestor (a missing field points at its role). */

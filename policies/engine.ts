@@ -12,12 +12,14 @@ import { explainRefusal } from './explain.js';
 import type {
   ApproveDecision,
   CatalogRole,
+  CatalogWorkload,
   GrantFacts,
   Principal,
   RequestContext,
   RequestDecision,
   RevokeDecision,
 } from './types.js';
+import { WorkloadMatcher } from './workloads.js';
 
 export { PolicyLoadError } from './load-error.js';
 export type * from './types.js';
@@ -31,13 +33,17 @@ const MAX_TICKET_LENGTH = 128;
 export class PolicyEngine {
   private readonly byId: Map<string, CatalogRole>;
   private readonly ticketPatterns = new Map<string, RegExp>();
+  /** Which catalog workload a token or a queue sender is. */
+  readonly workloads: WorkloadMatcher;
 
   private constructor(
     private readonly authorizer: Authorizer,
     private readonly catalog: readonly CatalogRole[],
     /** Who is on call (Cedar context `onCall`): the catalog's schedule unless load() was given another. */
     private readonly onCall: OnCallSource,
+    workloads: readonly CatalogWorkload[],
   ) {
+    this.workloads = new WorkloadMatcher(workloads);
     this.byId = new Map(catalog.map((role) => [role.id, role]));
     for (const role of catalog) {
       // The whole ticket must match, whether or not the pattern is anchored.
@@ -57,6 +63,7 @@ export class PolicyEngine {
       new Authorizer(sources, catalog),
       catalog,
       opts.onCall ?? scheduleSource(file.onCall),
+      file.workloads.map(deepFreeze),
     );
   }
 
@@ -97,6 +104,7 @@ export class PolicyEngine {
     const context = {
       ...requestContext(role, ctx.durationSeconds, ctx.reason, ticket, breakGlass, ctx.now),
       onCall: this.onCall.isOnCall(principal, ctx.now),
+      ...(ctx.onBehalfOf ? { onBehalfOf: ctx.onBehalfOf.sub } : {}),
     };
 
     // Checks Cedar cannot express: ticket format (regex) and the total cap across extensions.
@@ -108,6 +116,18 @@ export class PolicyEngine {
     // A policy that fails to evaluate is skipped by Cedar; if it was a forbid, that would allow.
     reasons.push(...request.errors);
     if (reasons.length > 0) return refused(role, reasons, request.allow ? [] : request.policyIds);
+
+    // A workload asking for a person needs a policy saying it may (action actFor).
+    const actFor = ctx.onBehalfOf
+      ? this.authorizer.onRole(principal, 'actFor', role.id, context)
+      : { allow: true, policyIds: [], errors: [] };
+    if (!actFor.allow || actFor.errors.length > 0) {
+      return refused(
+        role,
+        [`no policy lets ${principal.sub} ask for ${role.id} on behalf of someone`, ...actFor.errors],
+        actFor.policyIds,
+      );
+    }
 
     const auto = this.authorizer.onRole(principal, 'autoApprove', role.id, context);
     const autoApproved = auto.allow && auto.errors.length === 0;
@@ -127,6 +147,7 @@ export class PolicyEngine {
       approvalTimeoutSeconds: role.approvalTimeoutSeconds,
       policyIds: [
         ...request.policyIds,
+        ...actFor.policyIds,
         ...(autoApproved ? auto.policyIds : []),
         ...(oneApproval && one ? one.policyIds : []),
       ],
@@ -194,6 +215,12 @@ export class PolicyEngine {
   mayDecodePayloads(principal: Principal): boolean {
     const decision = this.authorizer.onAuditTrail(principal, 'decodePayloads');
     return decision.allow && decision.errors.length === 0;
+  }
+
+  /** The kill switch: may this principal end everything `targetSub` holds? */
+  mayRevokeAll(principal: Principal, targetSub: string): RevokeDecision {
+    const decision = this.authorizer.onPrincipal(principal, 'revokeAll', targetSub);
+    return { allowed: decision.allow && decision.errors.length === 0, policyIds: decision.policyIds };
   }
 
   private ticketProblems(role: CatalogRole, ticket: string | undefined): string[] {

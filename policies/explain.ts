@@ -8,6 +8,7 @@ const FORBID_REASONS: Record<string, (role: CatalogRole) => string> = {
   'request-needs-reason': () => 'a reason is required',
   'prod-admin-needs-ticket': (role) =>
     role.ticketPattern ? `ticket required matching ${role.ticketPattern}` : 'ticket required',
+  'people-ask-for-themselves': () => 'people ask for themselves; only a workload acts for someone',
   'break-glass-only-as-break-glass': (role) =>
     role.breakGlass
       ? `${role.id} is a break-glass role and can only be requested as break-glass`
@@ -21,8 +22,15 @@ export function explainRefusal(
   forbidIds: string[],
 ): string[] {
   const reasons: string[] = [];
-  if (!principal.groups.some((group) => role.requesterGroups.includes(group))) {
-    reasons.push(`not in a requester group of ${role.id} (${role.requesterGroups.join(', ')})`);
+  if (principal.kind === 'workload') {
+    // Workloads are allowed by policies that name them, not by groups.
+    if (forbidIds.length === 0) reasons.push(`no policy lets ${principal.sub} request ${role.id} like this`);
+  } else if (!principal.groups.some((group) => role.requesterGroups.includes(group))) {
+    reasons.push(
+      role.requesterGroups.length > 0
+        ? `not in a requester group of ${role.id} (${role.requesterGroups.join(', ')})`
+        : `${role.id} is for workloads; people do not request it`,
+    );
   }
   if (durationSeconds > role.maxDurationSeconds) {
     reasons.push(

@@ -3,9 +3,38 @@
 
 import type { FollowUpPlan } from '../common/approval-follow-up.js';
 import type { ReviewPlan } from '../common/breakglass-review.js';
+import type { OnBehalfOf, WorkloadAttribute } from '../common/grant.js';
 
 export type { Principal } from '../common/grant.js';
 export type { RequestDecision } from '../common/policy-decision.js';
+
+/** Attributes a catalog workload may be matched on in a token (the issuers file maps claims to them). */
+export const tokenAttributeNames = [
+  'repository',
+  'ref',
+  'environment',
+  'jobWorkflowRef',
+  'actor',
+  'clientId',
+] as const satisfies readonly WorkloadAttribute[];
+export type TokenAttribute = (typeof tokenAttributeNames)[number];
+
+/** A pipeline, agent or state machine the broker recognises (catalog.yaml `workloads`). */
+export interface CatalogWorkload {
+  name: string;
+  description: string;
+  /** A token from issuer `issuer` whose mapped attributes equal all of these is this workload. */
+  tokens: { issuer: string; attributes: Partial<Record<TokenAttribute, string>> }[];
+  /** Queue door: messages sent by a session of one of these roles are this workload's. */
+  awsRoles: string[];
+  /** Queue door: the IAM unique id SQS reports as the sender (AIDA... a user, AROA... a role). */
+  awsPrincipalIds: string[];
+}
+
+export interface Catalog {
+  roles: CatalogRole[];
+  workloads: CatalogWorkload[];
+}
 
 /** One role of policies/catalog.yaml, durations resolved to seconds. */
 export interface CatalogRole {
@@ -44,6 +73,8 @@ export interface RequestContext {
   now: Date;
   /** For an extension: seconds the grant already has, so the role's total cap can be checked. */
   alreadyGrantedSeconds?: number;
+  /** A workload asking for a person: Cedar's `actFor` must allow it too. */
+  onBehalfOf?: OnBehalfOf;
 }
 
 /** What is known about the grant an approver or revoker acts on; feeds the Cedar context. */

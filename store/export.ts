@@ -179,6 +179,13 @@ export interface GrantSummary {
   reviewEscalations: number | null;
   /** Decided by the deadline; false once it escalated (decided late or still open); null while it may still be. */
   reviewOnTime: boolean | null;
+  /** person or workload (a pipeline, agent or state machine). */
+  requesterKind: string;
+  /** The person a workload asked for, if it said so. */
+  onBehalfOf: string | null;
+  onBehalfOfEmail: string | null;
+  /** The Step Functions execution that asked through the queue. */
+  executionArn: string | null;
 }
 
 export const summaryColumns = [
@@ -207,6 +214,10 @@ export const summaryColumns = [
   'review_comment',
   'review_escalations',
   'review_on_time',
+  'requester_kind',
+  'on_behalf_of',
+  'on_behalf_of_email',
+  'execution_arn',
 ] as const;
 
 const endTypes = new Set([
@@ -229,6 +240,8 @@ export function summarise(events: readonly AuditRow[]): GrantSummary | undefined
   const requested = events.find((e) => e.type === 'grant.requested');
   if (!requested) return undefined;
   const requestData = dataOf(requested);
+  const forPerson = (requestData.onBehalfOf ?? {}) as Record<string, unknown>;
+  const execution = (requestData.stepFunctions ?? {}) as Record<string, unknown>;
   const summary: GrantSummary = {
     grantId: requested.grant_id,
     requester: requested.requester,
@@ -255,6 +268,10 @@ export function summarise(events: readonly AuditRow[]): GrantSummary | undefined
     reviewComment: null,
     reviewEscalations: null,
     reviewOnTime: null,
+    requesterKind: requestData.actorKind === 'workload' ? 'workload' : 'person',
+    onBehalfOf: text(forPerson, 'sub'),
+    onBehalfOfEmail: text(forPerson, 'email'),
+    executionArn: text(execution, 'executionArn'),
   };
   let review: ReviewView | undefined;
   for (const event of events) {
@@ -387,6 +404,10 @@ export function summaryCsvLine(s: GrantSummary): string {
     s.reviewComment,
     s.reviewEscalations,
     s.reviewOnTime === null ? null : String(s.reviewOnTime),
+    s.requesterKind,
+    s.onBehalfOf,
+    s.onBehalfOfEmail,
+    s.executionArn,
   ]);
 }
 

@@ -153,6 +153,8 @@ export interface GrantListFilter {
   status?: GrantStatus[];
   roleId?: string;
   requester?: string;
+  /** `workload`: grants pipelines and agents asked for; `person`: people's. */
+  requesterKind?: 'person' | 'workload';
   /** Only what waits for this reviewer: pending or extension-pending, of these roles, not theirs, not yet approved by them. */
   awaitingReviewBy?: { sub: string; roles: string[] };
   createdFrom?: string;
@@ -212,6 +214,7 @@ export async function listGrants(
   if (filter.status && filter.status.length > 0) q = q.where('g.status', 'in', filter.status);
   if (filter.roleId !== undefined) q = q.where('g.role_id', '=', filter.roleId);
   if (filter.requester !== undefined) q = q.where('g.requester_sub', '=', filter.requester);
+  if (filter.requesterKind !== undefined) q = q.where('g.requester_kind', '=', filter.requesterKind);
   if (filter.createdFrom !== undefined) q = q.where('g.created_at', '>=', filter.createdFrom);
   if (filter.createdTo !== undefined) q = q.where('g.created_at', '<', filter.createdTo);
   const visible = filter.visibleTo;

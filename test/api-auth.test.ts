@@ -124,13 +124,19 @@ test('forged tokens are refused as invalid_token without being echoed', async ()
     'HS256 keyed with a random secret': await forge('HS256').sign(randomBytes(32)),
     "another RSA key under the issuer's kid": await forge('RS256').sign(otherRsa.privateKey),
     'payload swapped for more groups': `${header}.${b64({ ...claims, groups: ['reviewers'] })}.${alice.split('.')[2]}`,
-    'signed by another issuer': await signer.sign(),
     'garbage in JWT shape': 'aaa.bbb.ccc',
   };
   for (const [name, token] of Object.entries(forged)) {
     const res = await call(devApp, `Bearer ${track(token)}`);
     assertRefused(res, token, 'invalid_token', name);
   }
+});
+
+test('a token from an issuer nobody configured is a 401 unknown_issuer', async () => {
+  const token = track(await signer.sign());
+  const res = await call(devApp, `Bearer ${token}`);
+  assertRefused(res, token, 'invalid_token', 'another issuer', 'unknown_issuer');
+  assert.equal(res.body.error.message, 'tokens from this issuer are not accepted here');
 });
 
 test('an expired token is refused as expired, with a matching challenge', async () => {
@@ -154,7 +160,6 @@ test('claims are checked: not yet valid, no sub or exp, wrong audience or issuer
     'no exp': signer.sign({ exp: undefined }),
     'wrong audience': signer.sign({ aud: 'another-api' }),
     'no audience': signer.sign({ aud: undefined }),
-    'wrong issuer': signer.sign({ iss: 'https://idp.example.test' }),
     'a logout token': signer.sign({}, { typ: 'logout+jwt' }),
     'a key the issuer does not publish': signer.sign({}, { kid: 'unpublished' }),
   };
@@ -162,6 +167,7 @@ test('claims are checked: not yet valid, no sub or exp, wrong audience or issuer
     await assertRejects(auth, await pending, 'invalid_token', name);
   }
   await assertRejects(auth, await signer.sign({ exp: now() - 120 }), 'expired', 'expired');
+  await assertRejects(auth, await signer.sign({ iss: 'https://idp.example.test' }), 'unknown_issuer', 'iss');
 });
 
 test('clock skew within the tolerance, audience lists and the usual typ values are accepted', async () => {
@@ -264,11 +270,14 @@ test('an unreachable issuer or JWKS is a 401 issuer_unreachable, retried on the 
     assert.equal((await auth.authenticate(`Bearer ${token}`)).sub, 'zed', `${failing} back`);
   }
 
+  // The token names the configured issuer, which cannot be reached.
+  const closed = await closedPortUrl();
   const app = await buildApp(
-    createAuthenticator({ issuer: await closedPortUrl(), audience: AUDIENCE, groupsClaim: 'groups' }),
+    createAuthenticator({ issuer: closed, audience: AUDIENCE, groupsClaim: 'groups' }),
   );
-  const res = await call(app, `Bearer ${token}`);
-  assertRefused(res, token);
+  const unjudged = track(await signer.sign({ iss: closed }));
+  const res = await call(app, `Bearer ${unjudged}`);
+  assertRefused(res, unjudged);
   assert.equal(res.challenge, BARE_CHALLENGE, 'the token was not judged: no error code');
   assert.match(res.body.error.message, /cannot be reached/);
   await app.close();
@@ -357,9 +366,15 @@ async function call(app: FastifyInstance, authorization: string | undefined): Pr
   return { status: res.statusCode, challenge: challenge?.toString(), body: res.json(), raw: res.body };
 }
 
-function assertRefused(res: Answer, token: string, error?: string, name = ''): void {
+function assertRefused(
+  res: Answer,
+  token: string,
+  error?: string,
+  name = '',
+  code = 'unauthenticated',
+): void {
   assert.equal(res.status, 401, `${name}: ${res.raw}`);
-  assert.equal(res.body.error.code, 'unauthenticated', name);
+  assert.equal(res.body.error.code, code, name);
   assert.equal(typeof res.body.error.requestId, 'string', name);
   assert.ok(!res.raw.includes(token), `${name}: the response echoes the token`);
   assert.ok(res.challenge?.startsWith(BARE_CHALLENGE), name);

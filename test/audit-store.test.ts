@@ -349,6 +349,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
           reviewComment: null,
           reviewEscalations: null,
           reviewOnTime: null,
+          requesterKind: 'person',
+          onBehalfOf: null,
+          onBehalfOfEmail: null,
+          executionArn: null,
         });
       }));
 

@@ -50,6 +50,11 @@ const cases: [string, string, string][] = [
     'activity code',
   ],
   [
+    'queue',
+    "import { grantWorkflow } from '../workflows/grant/lifecycle.js';\n\nexport const x = grantWorkflow;\n",
+    'workflow code',
+  ],
+  [
     'cli',
     "import { openAuditStore } from '../store/index.js';\n\nexport const x = openAuditStore;\n",
     'server-side code',

@@ -26,10 +26,10 @@ const ask = (
 ) => engine.evaluateRequest(who, role, { durationSeconds: seconds, reason: 'deploy fix', now, ...extra });
 
 describe('catalog', () => {
-  test('ships the three example roles with limits in seconds', () => {
+  test('ships the example roles with limits in seconds', () => {
     assert.deepEqual(
       engine.roles().map((role) => role.id),
-      ['prod-readonly', 'prod-admin', 'breakglass-admin'],
+      ['prod-readonly', 'prod-admin', 'breakglass-admin', 'prod-deploy'],
     );
     const admin = engine.role('prod-admin');
     assert.equal(admin?.arn, 'arn:aws:iam::123456789012:role/jit-prod-admin');

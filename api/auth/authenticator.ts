@@ -1,30 +1,39 @@
-// Bearer JWTs from the configured OIDC issuer, checked as DESIGN.md "Identity" says: signature by
-// the issuer's current keys, issuer, audience, expiry with a little clock skew, an algorithm
-// allow-list, a subject. Groups come from a configurable claim.
-import { errors, type JWTPayload, jwtVerify } from 'jose';
-import type { Principal } from '../../common/grant.js';
-import { AuthError } from './errors.js';
-import { describe, issuerKeys } from './issuer-keys.js';
+// Bearer JWTs from the trusted issuers, checked as DESIGN.md "Identity" says: the token's issuer
+// picks its configuration (api/auth/issuers.ts); then signature by that issuer's current keys,
+// audience, expiry with a little clock skew, an algorithm allow-list, a subject. People get their
+// groups from a configurable claim; workloads get attributes from their issuer's claim mapping and
+// must be a workload of the catalog.
+import { decodeJwt, errors, type JWTPayload, jwtVerify } from 'jose';
+import type { Principal, WorkloadAttribute } from '../../common/grant.js';
+import { WORKLOAD_SUB_PREFIX, workloadSub } from '../../common/identity.js';
+import type { TokenAttribute } from '../../policies/types.js';
+import { AuthError, WorkloadNotMappedError } from './errors.js';
+import { describe, type IssuerKeys, issuerKeys } from './issuer-keys.js';
+import { defaultPersonIssuer, type IssuerConfig } from './issuers.js';
 
 export interface Authenticator {
-  /** The caller behind an `Authorization` header value; throws AuthError. */
+  /** The caller behind an `Authorization` header value; throws AuthError or WorkloadNotMappedError. */
   authenticate(authorizationHeader: string | undefined): Promise<Principal>;
-  /** Discovery and the JWKS ahead of the first request; throws AuthError if the issuer is unreachable. */
+  /** Discovery and the JWKS ahead of the first request; throws AuthError if an issuer is unreachable. */
   warmUp(): Promise<void>;
 }
 
 export interface AuthenticatorOptions {
-  issuer: string;
-  audience: string;
-  /** Claim holding the caller's groups: `groups`, `cognito:groups`, ... */
-  groupsClaim: string;
+  /** The default issuer of people (ignored when `issuers` is given)... */
+  issuer?: string;
+  audience?: string;
+  /** ...and the claim holding their groups: `groups`, `cognito:groups`, ... */
+  groupsClaim?: string;
   clockToleranceSeconds?: number;
   algorithms?: string[];
+  /** Every trusted issuer (README, "Workloads"); default: the one above. */
+  issuers?: IssuerConfig[];
+  /** The catalog workload a workload token is, by its issuer's name and mapped attributes. */
+  resolveWorkload?: (
+    issuer: string,
+    attributes: Partial<Record<TokenAttribute, string>>,
+  ) => string | undefined;
 }
-
-// Asymmetric only. `none` would accept unsigned tokens and HS* would let anyone holding the issuer's
-// public key (everyone) sign tokens with it as the HMAC secret.
-const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 
 // RFC 9068 access tokens say `at+jwt`; many IdPs say `JWT` or nothing (Cognito). Anything else is
 // another kind of JWT (logout token, DPoP proof, ...) that must not pass as an access token.
@@ -36,18 +45,55 @@ const BEARER = /^Bearer +([\w\-.~+/]+=*)$/i;
 const INVALID = 'the token is not valid for this API';
 
 export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
-  const algorithms = opts.algorithms ?? DEFAULT_ALGORITHMS;
-  if (algorithms.length === 0 || algorithms.some((alg) => alg === 'none' || /^HS/i.test(alg))) {
-    throw new Error(`OIDC token algorithms must be asymmetric, got [${algorithms.join(', ')}]`);
+  const issuers = opts.issuers ?? [
+    defaultPersonIssuer({
+      issuer: opts.issuer ?? '',
+      audience: opts.audience ?? '',
+      groupsClaim: opts.groupsClaim ?? 'groups',
+      algorithms: opts.algorithms,
+      clockToleranceSeconds: opts.clockToleranceSeconds,
+    }),
+  ];
+  for (const entry of issuers) {
+    if (entry.algorithms.length === 0 || entry.algorithms.some((alg) => alg === 'none' || /^HS/i.test(alg))) {
+      throw new Error(`OIDC token algorithms must be asymmetric, got [${entry.algorithms.join(', ')}]`);
+    }
   }
-  const keys = issuerKeys(opts.issuer);
+  // One key set per issuer URL, shared by entries that differ only in audience.
+  const keysByIssuer = new Map<string, IssuerKeys>();
+  for (const entry of issuers)
+    if (!keysByIssuer.has(entry.issuer)) keysByIssuer.set(entry.issuer, issuerKeys(entry.issuer));
 
-  const verify = async (token: string): Promise<JWTPayload> => {
+  /** The configuration a token claims to be for; nothing is trusted until jwtVerify says so. */
+  const configFor = (token: string): IssuerConfig => {
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      throw new AuthError('invalid_token', INVALID, 'not a JWT');
+    }
+    const candidates = issuers.filter((entry) => entry.issuer === claims.iss);
+    if (candidates.length === 0) {
+      if (typeof claims.iss !== 'string') throw new AuthError('invalid_token', INVALID, 'no "iss" claim');
+      throw new AuthError(
+        'unknown_issuer',
+        'tokens from this issuer are not accepted here',
+        `iss ${claims.iss}`,
+      );
+    }
+    const audiences =
+      typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+    // The one with the token's audience; otherwise the first, whose check then names the mismatch.
+    return candidates.find((entry) => audiences.includes(entry.audience)) ?? (candidates[0] as IssuerConfig);
+  };
+
+  const verify = async (token: string, entry: IssuerConfig): Promise<JWTPayload> => {
+    const keys = keysByIssuer.get(entry.issuer) as IssuerKeys;
     const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
-      issuer: opts.issuer,
-      audience: opts.audience,
-      algorithms,
-      clockTolerance: opts.clockToleranceSeconds ?? 30,
+      issuer: entry.issuer,
+      audience: entry.audience,
+      algorithms: entry.algorithms,
+      clockTolerance: entry.clockToleranceSeconds,
       requiredClaims: ['exp', 'sub'],
     });
     const typ = protectedHeader.typ?.toLowerCase().replace(/^application\//, '');
@@ -60,26 +106,51 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     return payload;
   };
 
+  const toWorkload = (payload: JWTPayload, entry: IssuerConfig): Principal => {
+    const attributes: Partial<Record<WorkloadAttribute, string>> = { issuer: entry.name };
+    for (const [attribute, claim] of Object.entries(entry.claims)) {
+      const value = payload[claim];
+      if (typeof value === 'string' && value !== '') attributes[attribute as TokenAttribute] = value;
+    }
+    const { issuer: _issuer, ...tokenAttributes } = attributes;
+    const name = opts.resolveWorkload?.(entry.name, tokenAttributes);
+    if (!name) throw new WorkloadNotMappedError(entry.name, tokenAttributes);
+    return { kind: 'workload', sub: workloadSub(name), groups: [], attributes };
+  };
+
   return {
-    warmUp: keys.warmUp,
+    async warmUp() {
+      await Promise.all([...keysByIssuer.values()].map((keys) => keys.warmUp()));
+    },
     async authenticate(header) {
       if (!header) throw new AuthError('missing_token', 'this API needs a bearer token');
       const token = BEARER.exec(header)?.[1];
       if (!token) {
         throw new AuthError('malformed_header', "the Authorization header must be 'Bearer <token>'");
       }
+      const entry = configFor(token);
+      let payload: JWTPayload;
       try {
-        return toPrincipal(await verify(token), opts.groupsClaim);
+        payload = await verify(token, entry);
       } catch (err) {
         if (err instanceof AuthError) throw err;
         if (err instanceof errors.JWTExpired) throw new AuthError('expired', 'the token has expired');
         throw new AuthError('invalid_token', INVALID, describe(err));
       }
+      if (entry.kind === 'workload') return toWorkload(payload, entry);
+      // The workload prefix is the broker's: a person's subject never carries it.
+      if ((payload.sub as string).startsWith(WORKLOAD_SUB_PREFIX))
+        throw new AuthError(
+          'invalid_token',
+          INVALID,
+          `a person's "sub" may not start with ${WORKLOAD_SUB_PREFIX}`,
+        );
+      return toPerson(payload, entry.groupsClaim);
     },
   };
 }
 
-function toPrincipal(payload: JWTPayload, groupsClaim: string): Principal {
+function toPerson(payload: JWTPayload, groupsClaim: string): Principal {
   const raw = payload[groupsClaim];
   const groups = Array.isArray(raw)
     ? raw.filter((group): group is string => typeof group === 'string')

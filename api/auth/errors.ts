@@ -6,11 +6,15 @@ export type AuthFailure =
   | 'malformed_header'
   | 'invalid_token'
   | 'expired'
-  | 'issuer_unreachable';
+  | 'issuer_unreachable'
+  | 'unknown_issuer';
 
 export class AuthError extends Error {
   override name = 'AuthError';
-  readonly code = 'unauthenticated';
+  /** The error code on the wire: a token from an issuer nobody configured says so. */
+  get code(): 'unauthenticated' | 'unknown_issuer' {
+    return this.reason === 'unknown_issuer' ? 'unknown_issuer' : 'unauthenticated';
+  }
   constructor(
     readonly reason: AuthFailure,
     message: string,
@@ -31,7 +35,23 @@ const challengeError: Record<AuthFailure, string | undefined> = {
   invalid_token: 'invalid_token',
   expired: 'invalid_token',
   issuer_unreachable: undefined,
+  unknown_issuer: 'invalid_token',
 };
+
+/**
+ * A valid workload token whose attributes match no workload of the catalog: authenticated, but
+ * nobody the broker knows (403 `workload_not_mapped`). `attributes` are for the log, never secret.
+ */
+export class WorkloadNotMappedError extends Error {
+  override name = 'WorkloadNotMappedError';
+  readonly code = 'workload_not_mapped';
+  constructor(
+    readonly issuer: string,
+    readonly attributes: Record<string, string | undefined>,
+  ) {
+    super(`this ${issuer} token maps to no workload of the catalog`);
+  }
+}
 
 /** The `WWW-Authenticate` value (RFC 6750) for a 401. */
 export function wwwAuthenticate(err?: AuthError): string {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../../common/grant.js';
 import { errorBody } from '../errors.js';
 import type { Authenticator } from './authenticator.js';
-import { AuthError, wwwAuthenticate } from './errors.js';
+import { AuthError, WorkloadNotMappedError, wwwAuthenticate } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,6 +26,13 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
     try {
       req.principal = await authenticator.authenticate(req.headers.authorization);
     } catch (err) {
+      if (err instanceof WorkloadNotMappedError) {
+        req.log.warn(
+          { issuer: err.issuer, attributes: err.attributes },
+          'workload token maps to no workload',
+        );
+        return reply.code(403).send(errorBody('workload_not_mapped', err.message, req.id));
+      }
       if (!(err instanceof AuthError)) throw err;
       // An unreachable issuer is an outage for every caller, not one caller's bad token.
       const level = err.reason === 'issuer_unreachable' ? 'error' : 'warn';
@@ -33,7 +40,7 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator)
       return reply
         .code(401)
         .header('www-authenticate', wwwAuthenticate(err))
-        .send(errorBody('unauthenticated', err.message, req.id));
+        .send(errorBody(err.code, err.message, req.id));
     }
   });
 }

@@ -40,11 +40,21 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
       },
     },
     async (req, reply) => {
-      const { role, duration, reason, ticket } = req.body;
+      const { role, duration, reason, ticket, onBehalfOf } = req.body;
       const key = req.headers['idempotency-key'];
       const { view, created, pending } = await grants.start(
         req.principal,
-        { role, durationSeconds: duration, reason, ...(ticket ? { ticket } : {}) },
+        {
+          role,
+          durationSeconds: duration,
+          reason,
+          ...(ticket ? { ticket } : {}),
+          ...(onBehalfOf
+            ? {
+                onBehalfOf: { sub: onBehalfOf.sub, ...(onBehalfOf.email ? { email: onBehalfOf.email } : {}) },
+              }
+            : {}),
+        },
         { ...(key ? { idempotencyKey: key } : {}) },
       );
       reply.header('location', `/v1/requests/${view.id}`);
@@ -66,11 +76,12 @@ export function registerRequestRoutes(app: FastifyInstance, { grants }: { grants
       },
     },
     async (req) => {
-      const { status, role, requester, review, from, to, limit, cursor } = req.query;
+      const { status, role, requester, requesterKind, review, from, to, limit, cursor } = req.query;
       const page = await grants.list(req.principal, {
         ...(status ? { status } : {}),
         ...(role ? { role } : {}),
         ...(requester ? { requester } : {}),
+        ...(requesterKind ? { requesterKind } : {}),
         ...(review === 'me' ? { awaitingMyReview: true } : {}),
         ...(from ? { from: new Date(from).toISOString() } : {}),
         ...(to ? { to: new Date(to).toISOString() } : {}),

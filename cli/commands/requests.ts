@@ -206,16 +206,26 @@ see and have not approved yet (for a reviewer: what waits for your decision). \`
 export const list: Command = {
   name: 'list',
   summary: 'grants you can see (yours; reviewers: those you review; auditors: all)',
-  help: `Usage: jit list [--status S] [--role R] [--limit N] [--json]
+  help: `Usage: jit list [--status S] [--role R] [--requester SUB] [--kind K] [--limit N] [--json]
 
-  --status S   pending, active, denied, cancelled, timed_out, failed, expired, revoked
-  --role R     one role id
-  --limit N    at most N grants (default 100)`,
-  options: { status: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' } },
+  --status S       pending, active, denied, cancelled, timed_out, failed, expired, revoked
+  --role R         one role id
+  --requester SUB  one requester: a person's sub, or workload:<name> (auditors see everyone's)
+  --kind K         person or workload
+  --limit N        at most N grants (default 100)`,
+  options: {
+    status: { type: 'string' },
+    role: { type: 'string' },
+    requester: { type: 'string' },
+    kind: { type: 'string' },
+    limit: { type: 'string' },
+  },
   async run(ctx) {
     const body = await ctx.api.get<{ requests: GrantListItem[] }>('/v1/requests', {
       status: flag(ctx, 'status'),
       role: flag(ctx, 'role'),
+      requester: flag(ctx, 'requester'),
+      requesterKind: flag(ctx, 'kind'),
       limit: flag(ctx, 'limit'),
     });
     const grants = newestFirst(body.requests);

@@ -42,6 +42,26 @@ export function startMoto(opts: {
     url,
     ready: () => motoReachable(url),
     timeoutMs: 30_000,
-    start: () => ({ command: ensureMotoVenv(opts.log), args: ['-H', opts.host, '-p', String(opts.port)] }),
+    // MOTO_PORT: moto's Step Functions interpreter calls the services of a state machine's tasks
+    // back on localhost:$MOTO_PORT (5000 without it).
+    start: () => ({
+      command: ensureMotoVenv(opts.log),
+      args: ['-H', opts.host, '-p', String(opts.port)],
+      env: { MOTO_PORT: String(opts.port) },
+    }),
   });
+}
+
+/**
+ * moto runs state machines only when told to (`execute_state_machine`). Its interpreter signs its
+ * calls with a fixed fake key, so state machines run only on a moto without IAM enforcement
+ * (README, "Step Functions", moto's limits).
+ */
+export async function enableStepFunctionsExecution(url: string): Promise<void> {
+  const res = await fetch(`${url}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+  });
+  if (!res.ok) throw new Error(`moto config answered ${res.status}`);
 }

@@ -28,6 +28,11 @@ export const sampleRoles = [
   },
   { name: 'jit-prod-admin', maxSessionDuration: 4 * 3600, actions: ['*'] },
   { name: 'jit-breakglass-admin', maxSessionDuration: 3600, actions: ['*'] },
+  {
+    name: 'jit-prod-deploy',
+    maxSessionDuration: 3600,
+    actions: ['s3:*', 'cloudformation:*', 'ecs:UpdateService', 'ecs:Describe*'],
+  },
 ] as const;
 
 /**
@@ -71,6 +76,17 @@ export const brokerPolicy = JSON.stringify({
       Resource: `arn:aws:iam::${DEV_ACCOUNT_ID}:role/jit-*`,
     },
     {
+      Sid: 'AnswerStepFunctions',
+      Effect: 'Allow',
+      Action: [
+        'states:SendTaskSuccess',
+        'states:SendTaskFailure',
+        'states:SendTaskHeartbeat',
+        'states:DescribeExecution',
+      ],
+      Resource: '*',
+    },
+    {
       Sid: 'KeepRevocationLedger',
       Effect: 'Allow',
       Action: [
@@ -86,7 +102,7 @@ export const brokerPolicy = JSON.stringify({
 });
 
 /** moto checks signatures and IAM policies only when told to; `count` requests pass unchecked. */
-async function motoAuthAfter(endpoint: string, count: number): Promise<void> {
+export async function motoAuthAfter(endpoint: string, count: number): Promise<void> {
   const res = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: String(count) });
   if (!res.ok) throw new Error(`moto reset-auth answered ${res.status}`);
 }
@@ -132,7 +148,7 @@ export async function seedMoto(
   }
 }
 
-async function ensureUser(
+export async function ensureUser(
   iam: IAMClient,
   UserName: string,
   policy: string,

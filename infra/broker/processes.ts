@@ -133,6 +133,35 @@ export async function startWorker(opts: {
   });
 }
 
+/** The Step Functions queue door (queue/main.ts): no port; ready once its log says it polls. */
+export async function startQueueDoor(opts: { env: NodeJS.ProcessEnv }): Promise<RunningService> {
+  const pidFile = join(ensureDir(join(dataDir, 'run')), 'queue.pid');
+  const base = { name: 'queue', url: `queue ${opts.env.JIT_HANDOFF_QUEUE_URL ?? ''}` };
+  const previous = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
+  if (previous > 0 && alive(previous)) return { ...base, reused: true, stop: async () => {} };
+
+  const { child, logFile } = spawnService('queue', process.execPath, tsEntry('queue/main.ts'), opts.env);
+  const from = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+  writeFileSync(pidFile, String(child.pid ?? 0));
+  await waitUntilReady(
+    'queue',
+    async () => readFileSync(logFile, 'utf8').slice(from).includes('queue door polling'),
+    {
+      timeoutMs: 60_000,
+      child,
+      logFile,
+    },
+  );
+  return {
+    ...base,
+    reused: false,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(pidFile, { force: true });
+    },
+  };
+}
+
 export function startOidcIssuer(opts: {
   host: string;
   port: number;

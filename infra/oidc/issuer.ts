@@ -10,6 +10,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { type Logger, pino } from 'pino';
+import { devClients, findDevClient, WORKLOAD_AUDIENCE } from './dev-clients.js';
 import { devUsers } from './dev-users.js';
 import { handleInteraction } from './interactions.js';
 import { DEFAULT_KEYS_FILE, loadSigningKeys, SIGNING_ALG } from './keys.js';
@@ -69,6 +70,8 @@ export async function startDevIssuer(opts: DevIssuerOptions): Promise<DevIssuer>
 function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provider {
   // Resource indicators must be absolute URIs, audiences need not be: map a bare audience to a URN.
   const resource = URL.canParse(apiAudience) ? apiAudience : `urn:${apiAudience}`;
+  // Workload clients' tokens are for another audience than people's.
+  const workloadResource = `urn:${WORKLOAD_AUDIENCE}`;
   const provider = new Provider(issuer, {
     jwks,
     clients: [
@@ -81,6 +84,15 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
         redirect_uris: [],
         // Left 'web': oidc-provider always asks native clients for consent, and dev consent is automatic.
       },
+      ...devClients.map((client) => ({
+        client_id: client.clientId,
+        client_secret: client.secret,
+        client_name: `${client.clientId} (dev workload)`,
+        token_endpoint_auth_method: 'client_secret_basic' as const,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      })),
     ],
     claims: {
       openid: ['sub'],
@@ -99,12 +111,24 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
     features: {
       devInteractions: { enabled: false },
       deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource, successSource },
+      clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => resource,
+        defaultResource: (_ctx, client) =>
+          client && findDevClient(client.clientId) ? workloadResource : resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => {
-          if (indicator !== resource) throw new errors.InvalidTarget();
+        getResourceServerInfo: (_ctx, indicator, client) => {
+          const workload = findDevClient(client.clientId) !== undefined;
+          if (workload && indicator === workloadResource) {
+            return {
+              scope: '',
+              audience: WORKLOAD_AUDIENCE,
+              accessTokenFormat: 'jwt',
+              accessTokenTTL: ACCESS_TOKEN_TTL,
+              jwt: { sign: { alg: SIGNING_ALG } },
+            };
+          }
+          if (indicator !== resource || workload) throw new errors.InvalidTarget();
           return {
             scope: SCOPES,
             audience: apiAudience,
@@ -118,6 +142,7 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
     // Explicit TTLs (the defaults log a notice on every use); the API resource server sets its own.
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL,
       DeviceCode: 600,
       Grant: 14 * DAY,
       IdToken: 3600,
@@ -154,10 +179,11 @@ const findAccount: FindAccount = async (_ctx, sub) => {
   };
 };
 
-// The API authorises on email and groups, so every access token carries them whatever the scope.
+// The API authorises on email and groups, so every access token carries them whatever the scope;
+// a workload client's token carries its pipeline claims.
 const extraTokenClaims: Configuration['extraTokenClaims'] = async (_ctx, token) => {
-  // Client-credentials tokens have no account; the CLI client cannot get them anyway.
   const accountId = 'accountId' in token ? token.accountId : undefined;
+  if (!accountId) return findDevClient(token.clientId ?? '')?.claims;
   const user = devUsers.find((candidate) => candidate.sub === accountId);
   return user && { email: user.email, groups: user.groups };
 };

@@ -3,9 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
 import { pino } from 'pino';
-import { createAuthenticator } from '../../api/auth.js';
+import { createAuthenticator, defaultPersonIssuer, type IssuerConfig, parseIssuers } from '../../api/auth.js';
 import { GrantService } from '../../api/grant-service.js';
 import { buildServer } from '../../api/server.js';
+import { clientCredentialsToken, devIssuersYaml, findDevClient } from '../../infra/oidc/dev-clients.js';
 import { deviceLogin } from '../../infra/oidc/device-login.js';
 import { fileDirectory } from '../../integrations/directory.js';
 import { createSlackClient } from '../../integrations/slack/client.js';
@@ -13,14 +14,17 @@ import { openAuditStore } from '../../store/index.js';
 import type { DevUserName, TestBroker } from './broker.js';
 import { testDataConverter, testStack } from './stack.js';
 
+/** A dev user, or a dev workload client (client-credentials token). */
+export type Caller = DevUserName | 'ci-deployer' | 'ai-agent' | 'deploy-runner';
+
 export interface TestApi {
   url: string;
-  token(user: DevUserName): Promise<string>;
+  token(user: Caller): Promise<string>;
   /** A JSON request as `user` (or anonymous); returns status, headers and parsed body. */
   call(
     method: string,
     path: string,
-    opts?: { user?: DevUserName; body?: unknown; headers?: Record<string, string>; rawBody?: string },
+    opts?: { user?: Caller; body?: unknown; headers?: Record<string, string>; rawBody?: string },
   ): Promise<{ status: number; headers: Headers; body: any }>;
   close(): Promise<void>;
 }
@@ -52,14 +56,20 @@ export async function startFakeFederation(): Promise<{
 export async function startTestApi(
   broker: TestBroker,
   federationEndpoint = 'http://127.0.0.1:9/federation',
-  opts: { slack?: { signingSecret: string; botToken: string; apiUrl: string; directoryFile?: string } } = {},
+  opts: {
+    slack?: { signingSecret: string; botToken: string; apiUrl: string; directoryFile?: string };
+    /** More trusted issuers (default: the dev issuer's workload clients, as `npm start` has them). */
+    issuers?: IssuerConfig[];
+  } = {},
 ): Promise<TestApi> {
   const stack = testStack();
   const store = await openAuditStore(broker.auditDatabaseUrl);
   const authenticator = createAuthenticator({
-    issuer: stack.oidcIssuer,
-    audience: 'jit-broker-api',
-    groupsClaim: 'groups',
+    issuers: [
+      defaultPersonIssuer({ issuer: stack.oidcIssuer, audience: 'jit-broker-api', groupsClaim: 'groups' }),
+      ...(opts.issuers ?? parseIssuers(devIssuersYaml(stack.oidcIssuer), 'dev issuers')),
+    ],
+    resolveWorkload: (issuer, attributes) => broker.engine.workloads.forToken(issuer, attributes)?.name,
   });
   const app = await buildServer({
     logger: pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
@@ -103,10 +113,12 @@ export async function startTestApi(
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-  const token = (user: DevUserName) => {
+  const token = (user: Caller) => {
     let t = tokens.get(user);
     if (!t) {
-      t = deviceLogin({ issuer: stack.oidcIssuer, user }).then((r) => r.access_token);
+      t = findDevClient(user)
+        ? clientCredentialsToken(stack.oidcIssuer, user)
+        : deviceLogin({ issuer: stack.oidcIssuer, user }).then((r) => r.access_token);
       tokens.set(user, t);
     }
     return t;

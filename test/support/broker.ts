@@ -24,6 +24,7 @@ import { createBrokerWorker, startReconciler } from '../../worker/worker.js';
 import { freshPostgresDatabase } from './postgres.js';
 import {
   adminIam,
+  type TestStack,
   temporalClient,
   testDataConverter,
   testPayloadKeys,
@@ -44,6 +45,8 @@ export function principal(name: DevUserName): Principal {
 
 /** Catalog fields a test may override per role id, in catalog.yaml's own syntax. */
 export type CatalogOverrides = Record<string, Record<string, unknown>>;
+/** Catalog workloads a test adds to or changes, by name, in catalog.yaml's own syntax. */
+export type WorkloadOverrides = Record<string, Record<string, unknown>>;
 
 export interface TestBroker {
   client: Client;
@@ -92,8 +95,8 @@ export interface TestBroker {
 }
 
 /** Creates target roles named after the catalog's, unique to this broker, so tests never share a deny ledger. */
-async function createTargetRoles(prefix: string): Promise<Record<string, string>> {
-  const iam = adminIam();
+async function createTargetRoles(prefix: string, stack: TestStack): Promise<Record<string, string>> {
+  const iam = adminIam(stack);
   try {
     const arns: Record<string, string> = {};
     for (const role of sampleRoles) {
@@ -111,13 +114,21 @@ function writePolicyDir(
   arnsBySampleName: Record<string, string>,
   overrides: CatalogOverrides,
   topLevel: Record<string, unknown> = {},
+  workloadOverrides: WorkloadOverrides = {},
 ): { dir: string; roleArns: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'jit-policies-'));
   cpSync(POLICIES_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
   const catalog = parse(readFileSync(join(dir, 'catalog.yaml'), 'utf8')) as {
     roles: Record<string, unknown>[];
+    workloads?: Record<string, unknown>[];
   };
   Object.assign(catalog, topLevel);
+  catalog.workloads ??= [];
+  for (const [name, fields] of Object.entries(workloadOverrides)) {
+    const existing = catalog.workloads.find((w) => w.name === name);
+    if (existing) Object.assign(existing, fields);
+    else catalog.workloads.push({ name, description: `test workload ${name}`, ...fields });
+  }
   const roleArns: Record<string, string> = {};
   for (const role of catalog.roles) {
     const sampleName = String(role.arn).split('/').pop() as string;
@@ -139,14 +150,18 @@ export async function startTestBroker(
     catalog?: Record<string, unknown>;
     /** The worker's directory (JIT_DIRECTORY_FILE): whom reviewer reminders go to. */
     directoryFile?: string;
+    workloads?: WorkloadOverrides;
+    /** Another moto for everything AWS (the Step Functions tests run their own). */
+    motoUrl?: string;
   } = {},
 ): Promise<TestBroker> {
-  const stack = testStack();
+  const stack = opts.motoUrl ? { ...testStack(), motoUrl: opts.motoUrl } : testStack();
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const { dir: policyDir, roleArns } = writePolicyDir(
-    await createTargetRoles(prefix),
+    await createTargetRoles(prefix, stack),
     opts.overrides ?? {},
     opts.catalog,
+    opts.workloads ?? {},
   );
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('grants');

@@ -51,6 +51,7 @@ const facts = (grant: GrantState): GrantFacts => ({
   decided: grant.decided,
   status: grant.status,
   requester: grant.requester,
+  ...(grant.request.onBehalfOf ? { onBehalfOf: grant.request.onBehalfOf } : {}),
   ...(grant.decided ? { view: grant.view } : {}),
   extensionInFlight: grant.extensionInFlight,
   maxTotalDurationSeconds: grant.role?.maxTotalDurationSeconds ?? 0,
@@ -85,6 +86,7 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
   const actor = (claims: AssertionClaims) => ({
     sub: claims.principal.sub,
     ...(claims.principal.email ? { email: claims.principal.email } : {}),
+    kind: claims.principal.kind ?? ('person' as const),
   });
   /** Answers once the grant has ended and the end is in the audit trail. */
   const untilEnded = async () => {
@@ -174,11 +176,19 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
     cancelUpdate,
     async (args) => {
       const claims = readVerifiedClaims(args.assertion);
-      rule(() => checkCancel(facts(grant), claims));
-      grant.end('cancelled', 'cancelled by the requester', actor(claims));
+      rule(() => checkCancel(facts(grant), claims, args.reason));
+      const byRequester = claims.principal.sub === grant.requester.sub;
+      const who = claims.principal.email ?? claims.principal.sub;
+      const reason = byRequester
+        ? `cancelled by the requester${args.reason ? `: ${args.reason}` : ''}`
+        : `cancelled by ${who}: ${args.reason}`;
+      grant.end('cancelled', reason, actor(claims));
       return untilEnded();
     },
-    { validator: (args) => rule(() => checkCancel(facts(grant), verified(grant, 'cancel', args))) },
+    {
+      validator: (args) =>
+        rule(() => checkCancel(facts(grant), verified(grant, 'cancel', args), args.reason)),
+    },
   );
 
   setHandler(
@@ -210,6 +220,7 @@ export function registerHandlers(grant: GrantState, notify: Notifications): void
           durationSeconds: args.durationSeconds,
           reason: args.reason,
           ...(grant.request.ticket ? { ticket: grant.request.ticket } : {}),
+          ...(grant.request.onBehalfOf ? { onBehalfOf: grant.request.onBehalfOf } : {}),
           alreadyGrantedSeconds: grant.view.duration,
         });
         // The grant may have moved while policy answered.

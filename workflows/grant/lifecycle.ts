@@ -27,6 +27,7 @@ import { isRefusedPayload } from '../../common/refused-payload.js';
 import { verificationKeys } from '../assertion-keys.js';
 import { openBreakGlassReview } from '../breakglass-review/open.js';
 import { coverSessions, evaluateGrantRequest } from './activities.js';
+import { followStepFunctions, type StepFunctionsHandoff } from './callbacks.js';
 import { registerHandlers } from './handlers.js';
 import { Notifications, REMIND_BEFORE_MS } from './notifications.js';
 import { followUpApprovals } from './reminders.js';
@@ -46,12 +47,15 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
   registerHandlers(grant, notify);
 
   // 1. Evaluate policy: the front door's verdict and the workflow's own evaluation must both allow.
+  // The Step Functions task (its token) is not policy input.
+  const { stepFunctions: _task, ...policyInput } = start.request;
   const outcome: PolicyOutcome & { failed?: boolean } = await evaluateGrantRequest({
     requester: grant.requester,
-    ...start.request,
+    ...policyInput,
   }).catch((err: unknown) => policyFailure(err));
   grant.recordDecision(outcome, claims);
   notify.requestPosted();
+  const handoff = followStepFunctions(grant);
   const { decision } = outcome;
   if (outcome.failed) {
     grant.end('failed', `policy evaluation failed: ${decision.reasons.join('; ')}`, 'system');
@@ -82,7 +86,7 @@ export async function grantWorkflow(input: GrantStart | V1GrantRequest): Promise
   }
 
   // 5. Settle: sessions that outlive the grant go to the role's revocation ledger, then the end is recorded.
-  await settle(grant, notify);
+  await settle(grant, notify, handoff);
   return grant.view;
 }
 
@@ -148,7 +152,11 @@ async function runUntilEnd(grant: GrantState, notify: Notifications): Promise<vo
   }
 }
 
-async function settle(grant: GrantState, notify: Notifications): Promise<void> {
+async function settle(
+  grant: GrantState,
+  notify: Notifications,
+  handoff?: StepFunctionsHandoff,
+): Promise<void> {
   await condition(() => grant.issuing === 0);
   const endedAt = Date.now();
   const live = grant.sessions.filter((s) => Date.parse(s.expiresAt) > endedAt);
@@ -172,6 +180,7 @@ async function settle(grant: GrantState, notify: Notifications): Promise<void> {
   else if (grant.decision?.allowed && (status === 'denied' || status === 'timed_out'))
     notify.tellRequester(status === 'timed_out' ? 'timed_out' : 'denied');
   await notify.drained();
+  await handoff?.finished();
   await condition(allHandlersFinished);
 }
 

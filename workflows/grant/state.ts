@@ -4,7 +4,12 @@
 import { ApplicationFailure, condition, upsertSearchAttributes } from '@temporalio/workflow';
 import type { PolicyOutcome } from '../../common/activities.js';
 import type { AssertionClaims } from '../../common/assertion.js';
-import { type AuditEventInput, endEventType, type GrantEventData } from '../../common/audit-event.js';
+import {
+  type ActorKind,
+  type AuditEventInput,
+  endEventType,
+  type GrantEventData,
+} from '../../common/audit-event.js';
 import type { EndedStatus, GrantStatus, GrantView, Principal, RoleSnapshot } from '../../common/grant.js';
 import type { GrantRejection, GrantRequestFields } from '../../common/grant-messages.js';
 import { projectGrant } from '../../common/grant-projection.js';
@@ -24,7 +29,13 @@ export interface Ending {
   reason: string;
   by: string;
   byEmail?: string;
+  byKind: ActorKind;
 }
+
+/** Who records a transition: a person or workload the front door authenticated, or the broker itself. */
+export type Actor =
+  | { sub: string; email?: string | undefined; kind?: 'person' | 'workload' | undefined }
+  | 'system';
 
 export const reject = (code: GrantRejection, message: string): never => {
   throw ApplicationFailure.create({ type: code, message, nonRetryable: true });
@@ -95,12 +106,9 @@ export class GrantState {
   }
 
   /** Writes a transition: the view folds it now, the audit trail gets it with the next flush. */
-  record<T extends keyof GrantEventData>(
-    type: T,
-    actor: { sub: string; email?: string | undefined } | 'system',
-    data: GrantEventData[T],
-  ): number {
+  record<T extends keyof GrantEventData>(type: T, actor: Actor, data: GrantEventData[T]): number {
     const by = actor === 'system' ? { sub: 'system' } : actor;
+    const actorKind: ActorKind = actor === 'system' ? 'system' : (actor.kind ?? 'person');
     const event: AuditEventInput = {
       eventId: `${this.id}:${++this.seq}`,
       occurredAt: iso(Date.now()),
@@ -110,7 +118,8 @@ export class GrantState {
       ...(by.email ? { actorEmail: by.email } : {}),
       roleId: this.request.roleId,
       requester: this.requester.sub,
-      data: data as unknown as Record<string, unknown>,
+      // Every event says what kind of actor it was: person, workload or system.
+      data: { ...(data as unknown as Record<string, unknown>), actorKind },
     };
     this.current = projectGrant(this.current, event);
     this.queue.push(event);
@@ -165,6 +174,23 @@ export class GrantState {
       actorKind: requester.kind ?? 'person',
       door: this.door,
       ...(this.request.requestDigest ? { requestDigest: this.request.requestDigest } : {}),
+      ...(this.request.onBehalfOf
+        ? {
+            onBehalfOf: {
+              sub: this.request.onBehalfOf.sub,
+              ...(this.request.onBehalfOf.email ? { email: this.request.onBehalfOf.email } : {}),
+            },
+          }
+        : {}),
+      // The execution, never the task token.
+      ...(this.request.stepFunctions
+        ? {
+            stepFunctions: {
+              executionArn: this.request.stepFunctions.executionArn,
+              stateName: this.request.stepFunctions.stateName,
+            },
+          }
+        : {}),
     });
   }
 
@@ -181,19 +207,23 @@ export class GrantState {
   }
 
   /** Ends the grant (first call wins); `settle` records it once its sessions are covered. */
-  end(status: EndedStatus, reason: string, by: { sub: string; email?: string | undefined } | 'system'): void {
+  end(status: EndedStatus, reason: string, by: Actor): void {
     if (this.ending || this.endedAt !== undefined) return;
     const who = by === 'system' ? { sub: 'system' } : by;
-    this.ending = { status, reason, by: who.sub, ...(who.email ? { byEmail: who.email } : {}) };
+    const byKind: ActorKind = by === 'system' ? 'system' : (by.kind ?? 'person');
+    this.ending = { status, reason, by: who.sub, ...(who.email ? { byEmail: who.email } : {}), byKind };
   }
 
   recordEnd(sessionsDenied: string[]): number {
     const ending = this.ending as Ending;
-    const seq = this.record(
-      endEventType[ending.status] as 'grant.revoked',
-      { sub: ending.by, ...(ending.byEmail ? { email: ending.byEmail } : {}) },
-      { reason: ending.reason, sessionsDenied },
-    );
+    const by: Actor =
+      ending.byKind === 'system'
+        ? 'system'
+        : { sub: ending.by, ...(ending.byEmail ? { email: ending.byEmail } : {}), kind: ending.byKind };
+    const seq = this.record(endEventType[ending.status] as 'grant.revoked', by, {
+      reason: ending.reason,
+      sessionsDenied,
+    });
     this.endedAt = seq;
     this.searchAttributes();
     return seq;

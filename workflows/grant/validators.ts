@@ -2,7 +2,7 @@
 // verified claims and the arguments. A refusal throws (a stable code) and writes no history.
 import type { AssertionClaims } from '../../common/assertion.js';
 import { formatDuration } from '../../common/duration.js';
-import type { GrantStatus, GrantView, Principal } from '../../common/grant.js';
+import type { GrantStatus, GrantView, OnBehalfOf, Principal } from '../../common/grant.js';
 import type { GrantRejection, ReviewTarget } from '../../common/grant-messages.js';
 import { samePerson } from '../../common/identity.js';
 
@@ -24,6 +24,8 @@ export interface GrantFacts {
   decided: boolean;
   status: GrantStatus;
   requester: Principal;
+  /** The person a workload asked for: they do not review it either. */
+  onBehalfOf?: OnBehalfOf;
   view?: Pick<GrantView, 'approvals' | 'pendingExtension' | 'duration'>;
   extensionInFlight: boolean;
   maxTotalDurationSeconds: number;
@@ -49,6 +51,8 @@ export function checkReviewer(grant: GrantFacts, claims: AssertionClaims, target
   const by = claims.principal;
   if (by.kind === 'workload') refuse('not_eligible', 'workloads never review access');
   if (samePerson(by, grant.requester)) refuse('self_approval', 'you cannot review your own request');
+  if (grant.onBehalfOf && samePerson(by, grant.onBehalfOf))
+    refuse('self_approval', 'you cannot review a request made on your behalf');
   if (!claims.verdict.allowed) refuse('not_eligible', 'you are not an eligible reviewer for this role');
   const approvals =
     target === 'request' ? (grant.view?.approvals ?? []) : (grant.view?.pendingExtension?.approvals ?? []);
@@ -77,8 +81,15 @@ export function checkRequester(grant: GrantFacts, claims: AssertionClaims, what:
   if (claims.principal.sub !== grant.requester.sub) refuse('not_requester', `only the requester can ${what}`);
 }
 
-export function checkCancel(grant: GrantFacts, claims: AssertionClaims): void {
-  checkRequester(grant, claims, 'cancel');
+/**
+ * The requester withdraws a pending request; anyone else only with a signed allowing verdict (the
+ * kill switch's Cedar `revokeAll`) and a reason.
+ */
+export function checkCancel(grant: GrantFacts, claims: AssertionClaims, reason?: string): void {
+  if (claims.principal.sub !== grant.requester.sub) {
+    if (!claims.verdict.allowed) refuse('not_requester', 'only the requester can cancel');
+    if (!reason?.trim()) refuse('invalid_argument', "a reason is required to cancel someone else's request");
+  }
   if (grant.status !== 'pending') refuse('grant_not_pending', `grant is ${grant.status}`);
 }
 
