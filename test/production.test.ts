@@ -14,7 +14,7 @@ import { freePort } from '../infra/process.js';
 import { eventually } from './support/assertions.js';
 import type { DevUserName } from './support/broker.js';
 import { distDir, distFile } from './support/dist.js';
-import { testPayloadKeys, testStack, uniqueTaskQueue } from './support/stack.js';
+import { testPayloadKeys, testSigningKey, testStack, testVerifyKeys, uniqueTaskQueue } from './support/stack.js';
 
 interface Started {
   child: ChildProcess;
@@ -97,6 +97,8 @@ before(async () => {
     AWS_ACCESS_KEY_ID: stack.broker.accessKeyId,
     AWS_SECRET_ACCESS_KEY: stack.broker.secretAccessKey,
     JIT_PAYLOAD_KEYS: testPayloadKeys,
+    JIT_ASSERTION_SIGNING_KEY: testSigningKey,
+    JIT_ASSERTION_VERIFY_KEYS: testVerifyKeys,
     DATABASE_URL: `sqlite:${join(scratch, 'audit.sqlite')}`,
     // No JIT_POLICY_DIR: dist/ must find its own policy folder.
   };
