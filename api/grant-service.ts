@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { FrontDoor } from '../common/assertion.js';
-import type { ReviewOutcome, ReviewView } from '../common/breakglass-review.js';
 import type { AccessRefusedData, PrincipalRevokedAllData } from '../common/audit-event.js';
+import type { ReviewOutcome, ReviewView } from '../common/breakglass-review.js';
 import {
   GRANT_ID,
   type GrantStatus,
@@ -27,9 +27,8 @@ import {
   revokeUpdate,
   type StepFunctionsTask,
 } from '../common/grant-messages.js';
-import { samePerson } from '../common/identity.js';
-import { decideReviewUpdate, reviewWorkflowId } from '../common/review-messages.js';
 import { samePerson, workloadNameOf } from '../common/identity.js';
+import { decideReviewUpdate, reviewWorkflowId } from '../common/review-messages.js';
 import { consoleSignInUrl } from '../integrations/aws.js';
 import {
   type Command,

@@ -87,7 +87,8 @@ export class ApiClient {
       }
       const status = response?.statusCode ?? 0;
       if (response && status >= 200 && status < 300) return response;
-      if (response && (!RETRIED_STATUSES.has(status) || attempt >= attempts)) throw await refusal(response, this.config);
+      if (response && (!RETRIED_STATUSES.has(status) || attempt >= attempts))
+        throw await refusal(response, this.config);
       response?.resume();
       await sleep(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length) - 1]);
     }

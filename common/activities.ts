@@ -89,6 +89,8 @@ export interface ReviewerReminder {
   acted: string[];
   /** The request was escalated: Cedar may allow the role's escalation group too. */
   escalated: boolean;
+}
+
 /**
  * How Step Functions took a task callback. `stopped`: the task no longer waits (TaskTimedOut,
  * InvalidToken, TaskDoesNotExist), which is final; throttling and outages are thrown and retried.

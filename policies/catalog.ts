@@ -265,13 +265,6 @@ function toOnCallSchedule(onCall: z.output<typeof onCallSchema> | undefined): On
   };
 }
 
-/** A catalog file: its roles, its on-call schedule and its workloads. */
-export interface Catalog {
-  roles: CatalogRole[];
-  onCall: OnCallSchedule;
-  workloads: CatalogWorkload[];
-}
-
 function toCatalogWorkload(workload: WorkloadInput): CatalogWorkload {
   return {
     name: workload.name,

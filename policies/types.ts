@@ -1,3 +1,4 @@
+import type { OnCallSchedule } from '../common/oncall.js';
 // What the policy engine takes and returns. Every result is a plain JSON value: the grant workflow
 // records decisions in Temporal history, so they must survive a JSON round trip unchanged.
 
@@ -31,8 +32,10 @@ export interface CatalogWorkload {
   awsPrincipalIds: string[];
 }
 
+/** A catalog file: its roles, its on-call schedule and its workloads. */
 export interface Catalog {
   roles: CatalogRole[];
+  onCall: OnCallSchedule;
   workloads: CatalogWorkload[];
 }
 

@@ -14,7 +14,13 @@ import { freePort } from '../infra/process.js';
 import { eventually } from './support/assertions.js';
 import type { DevUserName } from './support/broker.js';
 import { distDir, distFile } from './support/dist.js';
-import { testPayloadKeys, testSigningKey, testStack, testVerifyKeys, uniqueTaskQueue } from './support/stack.js';
+import {
+  testPayloadKeys,
+  testSigningKey,
+  testStack,
+  testVerifyKeys,
+  uniqueTaskQueue,
+} from './support/stack.js';
 
 interface Started {
   child: ChildProcess;

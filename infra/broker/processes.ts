@@ -5,7 +5,14 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { dataDir, ensureDir, repoRoot } from '../paths.js';
-import { httpOk, type RunningService, spawnService, startOrReuse, waitUntilReady } from '../process.js';
+import {
+  httpOk,
+  type RunningService,
+  spawnService,
+  startOrReuse,
+  stopChild,
+  waitUntilReady,
+} from '../process.js';
 import { supervise } from './supervisor.js';
 
 const tsEntry = (file: string) => ['--import', 'tsx', join(repoRoot, file)];

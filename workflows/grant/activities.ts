@@ -47,12 +47,6 @@ export const { remindReviewers } = proxyActivities<BrokerActivities>({
   scheduleToCloseTimeout: '24 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-export const { postApprovalMessage, updateApprovalMessage, notifyRequester } =
-  proxyActivities<BrokerActivities>({
-    startToCloseTimeout: '15 seconds',
-    scheduleToCloseTimeout: '24 hours',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
 
 // Step Functions answers (callbacks.ts): retried through short outages; a task that stopped waiting
 // is an answer, not a failure. Bounded, so a long outage ends the attempt and the watch goes on.
