@@ -93,7 +93,10 @@ export async function build(
     workflowsPath: join(distDir, 'workflows/index.js'),
     logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
   });
-  writeFileSync(join(distDir, 'worker/workflow-bundle.js'), code);
+  const bundlePath = join(distDir, 'worker/workflow-bundle.js');
+  // A compiled source file of that name would be silently replaced, and the worker would not start.
+  if (existsSync(bundlePath)) throw new Error(`${bundlePath} is a compiled source file; rename the source`);
+  writeFileSync(bundlePath, code);
 
   log('bundling the CLI ...');
   await buildCli(join(distDir, 'cli'));

@@ -321,7 +321,7 @@ test('revoke ends the grant; creds then fail on stderr naming the next step', as
   const listed = await alice.run('list', '--role', 'prod-admin');
   assert.match(
     listed.stdout,
-    new RegExp(`${grantId}\\s+prod-admin\\s+revoked\\s+alice\\s+(just now|\\S+ ago)\\s+-\n`),
+    new RegExp(`${grantId}\\s+prod-admin\\s+revoked\\s+alice@example\\.test\\s+(just now|\\S+ ago)\\s+-\n`),
   );
 });
 

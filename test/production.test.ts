@@ -57,13 +57,18 @@ function startFromDist(entry: 'api/main.js' | 'worker/main.js'): Started {
         return [];
       }
     });
-  const result = { child, lines, exited };
+  const result = { child, lines, exited, tail: () => text.slice(-4000) };
   started.push(result);
   return result;
 }
 
 const logged = (process: Started, msg: string) =>
-  eventually(`"${msg}" in the log`, async () => process.lines().find((l) => l.msg === msg), 90_000);
+  eventually(`"${msg}" in the log`, async () => process.lines().find((l) => l.msg === msg), 90_000).catch(
+    (error: Error) => {
+      // What the process said instead is the first thing anyone debugging this needs.
+      throw new Error(`${error.message}; the process printed:\n${process.tail()}`);
+    },
+  );
 
 async function token(user: DevUserName): Promise<string> {
   let t = tokens.get(user);

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
-import { withAssertionKeys } from './workflow-bundle.js';
+import { withAssertionKeys } from './assertion-keys-prelude.js';
 
 /** The workflows' entry beside this file: index.ts in the sources, index.js in dist/. */
 export const workflowsPath = fileURLToPath(

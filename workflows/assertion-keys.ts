@@ -1,5 +1,5 @@
 // The verification keys of signed assertions, as the worker's configuration put them into the
-// workflow sandbox (worker/workflow-bundle.ts prepends them to the bundle). Never from a payload.
+// workflow sandbox (worker/assertion-keys-prelude.ts prepends them to the bundle). Never from a payload.
 import { parseVerificationKeys, type VerificationKeys } from '../common/assertion.js';
 
 export const ASSERTION_KEYS_GLOBAL = '__JIT_ASSERTION_VERIFY_KEYS__';

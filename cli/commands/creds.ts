@@ -5,6 +5,7 @@ import { type CacheKey, dropGrant, readEntry, withLock, writeEntries } from '../
 import { ApiRefusal, CliError, exitCodes, notLoggedIn, Unreachable } from '../errors.js';
 import { type GrantListItem, type GrantView, progress } from '../grants.js';
 import { note, out, printJson, relativeTime } from '../output.js';
+import { providedToken } from '../provided-token.js';
 import { jwtClaims, readTokens } from '../tokens.js';
 import { newestFirst } from './requests.js';
 
@@ -114,17 +115,21 @@ function cacheKey(ctx: Context): CacheKey {
   return role === undefined ? { grant: grantIdArg(ctx) } : { role };
 }
 
-/** Who is logged in, from the cached token (no network: the API checks it on every call). */
-function mySub(ctx: Context): string {
-  const tokens = readTokens(ctx.config);
-  if (!tokens) throw notLoggedIn();
-  return String(jwtClaims(tokens.access_token).sub);
+/**
+ * Whose cache entries to use: the subject of the token a script passes, else of the login. Unverified
+ * and without refreshing: the API checks the token on every call.
+ */
+async function mySub(ctx: Context): Promise<string> {
+  const provided = providedToken(ctx.config);
+  const token = provided ? await provided : readTokens(ctx.config)?.access_token;
+  if (!token) throw notLoggedIn();
+  return String(jwtClaims(token).sub);
 }
 
 /** credential_process JSON for the grant or role the command names, from the cache when it may. */
 async function credentialsFor(ctx: Context): Promise<string> {
   const key = cacheKey(ctx);
-  const sub = mySub(ctx);
+  const sub = await mySub(ctx);
   const { config } = ctx;
   return withLock(config, key, async () => {
     let grantId = 'grant' in key ? key.grant : undefined;
