@@ -27,9 +27,7 @@ import { freshPostgresDatabase, hasTestDatabase } from './support/postgres.js';
 
 type Backend = 'sqlite' | 'postgres';
 
-const storeModule = pathToFileURL(
-  fileURLToPath(new URL('../store/index.ts', import.meta.url)),
-).href;
+const storeModule = pathToFileURL(fileURLToPath(new URL('../store/index.ts', import.meta.url))).href;
 
 async function freshLocation(backend: Backend): Promise<{ url: string; cleanup(): Promise<void> }> {
   if (backend === 'postgres') {
