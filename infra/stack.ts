@@ -1,10 +1,12 @@
 // `npm start`: the whole local stack in the foreground; Ctrl-C stops what this run started.
 
 import { join } from 'node:path';
+import { FEDERATION_PATH } from './aws/federation.js';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
 import { startApi, startOidcIssuer, startWorker } from './broker/processes.js';
-import { devAssertionKeys, devPayloadKeys } from './dev-keys.js';
+import { devAssertionKeys, devConsoleKeys, devPayloadKeys } from './dev-keys.js';
+import { CONSOLE_CLIENT_SECRET } from './oidc/console-client.js';
 import { writeDevDirectory } from './oidc/dev-directory.js';
 import { dataDir, logsDir } from './paths.js';
 import { PrerequisiteError, type RunningService } from './process.js';
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
     );
     const moto = await up('moto', startMoto({ host, port: ports.moto, log: say }));
     const { broker: brokerKey } = await seedMoto(moto.url);
-    const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc }));
+    const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc, awsEndpoint: moto.url }));
+    const apiUrl = `http://${host}:${ports.api}`;
 
     const brokerEnv = {
       TEMPORAL_ADDRESS: temporal.url,
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
       JIT_ASSERTION_SIGNING_KEY: devAssertionKeys().signingKey,
       JIT_ASSERTION_VERIFY_KEYS: devAssertionKeys().verificationKey,
       DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
+      // AWS has no console to sign in to here: the dev issuer's process stands in for the federation endpoint.
+      AWS_FEDERATION_ENDPOINT: `${oidc.url}${FEDERATION_PATH}`,
       JIT_DIRECTORY_FILE:
         process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),
     };
@@ -82,11 +87,18 @@ async function main(): Promise<void> {
         env: brokerEnv,
       }),
     );
-    const api = await up('api', startApi({ host, port: ports.api, env: brokerEnv }));
+    // The web console at the API's root URL, signing in through the dev issuer's console client.
+    const consoleEnv = {
+      JIT_CONSOLE_URL: `${apiUrl}/`,
+      JIT_CONSOLE_SESSION_KEYS: devConsoleKeys(),
+      JIT_CONSOLE_CLIENT_SECRET: CONSOLE_CLIENT_SECRET,
+    };
+    const api = await up('api', startApi({ host, port: ports.api, env: { ...brokerEnv, ...consoleEnv } }));
 
     say(`
 jit-broker local stack is up (logs in ${logsDir}).
 
+  Console          ${api.url}/   (sign in as a dev user below; password = user name)
   API              ${api.url}   (health: ${api.url}/readyz)
   Temporal UI      ${temporal.uiUrl ?? `http://${host}:${ports.temporalUi}`}
   OIDC issuer      ${oidc.url}/.well-known/openid-configuration
@@ -94,7 +106,7 @@ jit-broker local stack is up (logs in ${logsDir}).
   Slack            ${slackOn ? `on: point the app's interactivity URL at ${api.url}/slack/events` : 'off (README, "Slack approvals")'}
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
-Get an approved grant and credentials (README, "Your first grant"):
+Open the console, or from a terminal (README, "Your first grant"):
   ALICE=$(npm run --silent dev-token -- alice)
   curl -s -X POST ${api.url}/v1/requests -H "Authorization: Bearer $ALICE" \\
     -H 'content-type: application/json' \\

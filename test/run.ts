@@ -104,7 +104,12 @@ async function main(): Promise<void> {
     const moto = await startMoto({ host, port: await freePort(), name: 'test-moto', log: say });
     services.push(moto);
     const { broker, admin } = await seedMoto(moto.url, join(dataDir, 'test', 'aws'));
-    const oidc = await startOidcIssuer({ host, port: await freePort(), name: 'test-oidc' });
+    const oidc = await startOidcIssuer({
+      host,
+      port: await freePort(),
+      name: 'test-oidc',
+      awsEndpoint: moto.url,
+    });
     services.push(oidc);
     const pgDir = postgresDataDir();
     const postgres = await startPostgres({
