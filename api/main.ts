@@ -12,6 +12,7 @@ import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
 import { openAuditStore } from '../store/index.js';
 import { createAuthenticator } from './auth.js';
+import { consoleSettings } from './console/index.js';
 import { GrantService } from './grant-service.js';
 import { buildServer } from './server.js';
 
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
             : undefined,
         }
       : undefined;
+  const webConsole = consoleSettings(config);
   if (slack && !slack.directory) {
     log.warn('Slack is on but JIT_DIRECTORY_FILE is not set: every Slack click will be refused as unmapped');
   }
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
       },
     }),
     ...(slack ? { slack } : {}),
+    ...(webConsole ? { console: webConsole } : {}),
     readiness: [
       { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
       { name: 'audit store', check: () => store.ping() },
@@ -98,7 +101,13 @@ async function main(): Promise<void> {
     .warmUp()
     .catch((err: Error) => log.warn({ err: err.message }, 'OIDC issuer not reachable yet'));
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
-  log.info({ slack: slack ? 'on at /slack/events' : 'off' }, 'API listening');
+  log.info(
+    {
+      slack: slack ? 'on at /slack/events' : 'off',
+      console: webConsole ? `on at ${webConsole.publicUrl}` : 'off (set JIT_CONSOLE_SESSION_KEYS)',
+    },
+    'API listening',
+  );
 }
 
 main().catch((err: unknown) => {

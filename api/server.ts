@@ -10,6 +10,7 @@ import {
 import type { PolicyEngine } from '../policies/engine.js';
 import type { AuditStore } from '../store/index.js';
 import { type Authenticator, registerAuth } from './auth.js';
+import { type ConsoleSettings, registerConsole } from './console/index.js';
 import { ApiError, errorBody, retryAfterSeconds } from './errors.js';
 import type { GrantService } from './grant-service.js';
 import { registerMetrics } from './metrics.js';
@@ -29,6 +30,8 @@ export interface ServerDeps {
   readiness: ReadinessCheck[];
   /** Reviewers' buttons at POST /slack/events; absent when Slack is off. */
   slack?: SlackAppDeps;
+  /** The web console at the root URL (api/console/); absent when it is off. */
+  console?: ConsoleSettings;
 }
 
 export async function buildServer(deps: ServerDeps) {
@@ -57,7 +60,21 @@ export async function buildServer(deps: ServerDeps) {
     for (const status of errorStatuses) schema.response[status] ??= errorResponse;
   });
 
+  let notFoundPage: string | undefined;
   app.setNotFoundHandler((req, reply) => {
+    // A browser lost in the console gets a page; API clients get the error shape.
+    const browser = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    if (notFoundPage && browser && !req.url.startsWith('/v1/')) {
+      return reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header(
+          'content-security-policy',
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        .send(notFoundPage);
+    }
     reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`, req.id));
   });
 
@@ -113,5 +130,14 @@ export async function buildServer(deps: ServerDeps) {
   registerRequestRoutes(app, deps);
   registerAuditRoutes(app, deps);
   if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });
+  if (deps.console) {
+    ({ notFoundPage } = await registerConsole(app, {
+      settings: deps.console,
+      grants: deps.grants,
+      engine: deps.engine,
+      authenticator: deps.authenticator,
+      store: deps.store,
+    }));
+  }
   return app;
 }
