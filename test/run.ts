@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { startMoto } from '../infra/aws/moto.js';
 import { seedMoto } from '../infra/aws/seed.js';
 import { startOidcIssuer } from '../infra/broker/processes.js';
+import { ensureChromium } from '../infra/chromium.js';
 import { dataDir, ensureDir, repoRoot } from '../infra/paths.js';
 import { startPostgres } from '../infra/postgres.js';
 import { freePort, type RunningService } from '../infra/process.js';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
   const services: RunningService[] = [];
   try {
     ensureTemporalCli(say);
+    if (files.some((file) => file.includes('browser'))) ensureChromium(say);
     const temporal = await startTemporal({
       host,
       port: await freePort(),
