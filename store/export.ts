@@ -408,7 +408,7 @@ const endStates = new Set<string>(['denied', 'cancelled', 'timed_out', 'expired'
 
 /**
  * The summary of a grant from its read-model view. The read model is a fold of the same events
- * `summarise` reads, so both give the same summary (test/audit-store.test.ts holds them to it);
+ * `summarise` reads, so both give the same summary (test/console-store.test.ts holds them to it);
  * the console exports the grants a search shows with it.
  */
 export function summaryOfView(view: GrantView): GrantSummary {

@@ -133,7 +133,8 @@ describe('authentication', () => {
     const live = await client.get('/live', { accept: 'text/event-stream' });
     assert.equal(live.status, 401);
     const post = await client.request('POST', '/request', { form: { role: 'prod-readonly' } });
-    assert.equal(post.status, 403, 'no session, no CSRF secret');
+    assert.equal(post.status, 401);
+    assert.match(mainText(post.html), /Please sign in/);
     const home = await client.get('/');
     assert.equal(home.status, 200);
     assert.match(mainText(home.html), /Sign in/);
@@ -525,5 +526,78 @@ describe('AWS console sign-in', () => {
     } finally {
       await local.close();
     }
+  });
+});
+
+describe('reviews and audits', () => {
+  test('an extension waiting for approval is in the queue; a reviewer approves it there', async () => {
+    const grant = await broker.request('alice', 'prod-admin', { durationSeconds: 3600, ticket: 'INC-8' });
+    await broker.approve(grant, 'bob');
+    await broker.approve(grant, 'carol');
+    const alice = await signedIn('alice');
+    const page = await alice.get(`/grants/${grant.workflowId}`);
+    const asked = await alice.submit(page.html, '/extend', {
+      duration: '30m',
+      reason: 'migration runs long',
+    });
+    assert.equal(asked.status, 303, mainText(asked.html));
+    assert.match(
+      mainText((await alice.follow(asked)).html),
+      /Extension of 30 min requested: it waits for approval/,
+    );
+
+    const bob = await signedIn('bob');
+    const queue = await bob.get('/reviews');
+    const card = queue.html.split('<article').find((part) => part.includes(grant.workflowId));
+    assert.ok(
+      card?.includes('Extension') && card.includes('migration runs long'),
+      'the extension is in the queue',
+    );
+    assert.match(card ?? '', /name="target" value="extension"/);
+    const approved = await bob.submit(queue.html, `/grants/${grant.workflowId}/approve`, { comment: 'fine' });
+    assert.equal(approved.status, 303, mainText(approved.html));
+    assert.equal(approved.location, `${api.url}/reviews`);
+    const extension = (await broker.view(grant)).pendingExtension;
+    assert.equal(extension?.requiredApprovals, 2, 'prod-admin extensions need two reviewers too');
+    assert.deepEqual(
+      extension?.approvals.map((a) => [a.by, a.comment]),
+      [['bob', 'fine']],
+    );
+  });
+
+  test('a reviewer denies with a reason; the requester cancels a pending request', async () => {
+    const first = await pendingAdminGrant();
+    const second = await pendingAdminGrant();
+    const bob = await signedIn('bob');
+    const page = await bob.get(`/grants/${first}`);
+    const noReason = await bob.submit(page.html, '/deny', { reason: '' });
+    assert.equal(noReason.status, 400);
+    assert.match(mainText(noReason.html), /Reason to deny .*is required/);
+    const denied = await bob.submit(page.html, '/deny', { reason: 'no change window' });
+    assert.equal(denied.status, 303);
+    assert.equal((await broker.store.grants.get(first))?.status, 'denied');
+    const alice = await signedIn('alice');
+    const mine = await alice.get(`/grants/${second}`);
+    const cancelled = await alice.submit(mine.html, '/cancel');
+    assert.equal(cancelled.status, 303);
+    assert.equal((await broker.store.grants.get(second))?.status, 'cancelled');
+    const list = mainText((await alice.get('/grants?show=ended')).html);
+    assert.match(list, /Denied .* by bob@example\.test: no change window/);
+    assert.match(list, /Cancelled .* by you/);
+  });
+
+  test('verify shows rows checked, the head hash and the first broken row', async () => {
+    const dave = await signedIn('dave');
+    const good = mainText((await dave.get('/audit/verify?run=1')).html);
+    assert.match(good, /The chain verifies Rows checked \d+ Head row \d+, hash [0-9a-f]{64}/);
+    const db = rawConnectionForTests(broker.store).db;
+    const { sql } = await import('kysely');
+    await sql`drop trigger if exists audit_events_no_update`.execute(db);
+    await sql`update audit_events set actor = 'mallory' where position = 2`.execute(db);
+    const broken = mainText((await dave.get('/audit/verify?run=1')).html);
+    assert.match(
+      broken,
+      /The chain is broken .* First broken row row 2 \(\s*grant-[\w:]+\s*\): hash mismatch/,
+    );
   });
 });
