@@ -46,8 +46,9 @@ export function statusLine(view: GrantListItem, me?: string): StatusLine {
     };
   }
   const [label, tone] = endedLabel[view.status];
-  const by = view.endedBy && view.endedBy !== 'system' ? `by ${who(view.endedBy, undefined, me)}` : '';
-  const reason = view.endReason ? `: ${view.endReason}` : '';
+  const by = view.endedBy && view.endedBy !== 'system' ? `by ${endedBy(view, me)}` : '';
+  const why = reasonOnly(view.endReason);
+  const reason = why ? `: ${why}` : '';
   const detail =
     view.status === 'timed_out'
       ? 'no decision in time'
@@ -60,6 +61,34 @@ export function statusLine(view: GrantListItem, me?: string): StatusLine {
     ...(view.endedAt ? { time: { prefix: 'at', iso: view.endedAt } } : {}),
     ...(detail ? { detail } : {}),
   };
+}
+
+/**
+ * Someone named in a grant (timeline entries carry subjects only): "you", "the broker", or their
+ * email when the grant knows it (requester, approvers), else their subject.
+ */
+export function person(view: GrantListItem, sub: string, me?: string): string {
+  if (sub === 'system') return 'the broker';
+  const approvals = [...view.approvals, ...(view.pendingExtension?.approvals ?? [])];
+  const email =
+    sub === view.requester.sub ? view.requester.email : approvals.find((a) => a.by === sub)?.email;
+  return who(sub, email, me);
+}
+
+/** Who ended the grant; the workflow's phrasing of the end reason names them when the grant does not. */
+export function endedBy(view: GrantListItem, me?: string): string {
+  const sub = view.endedBy ?? '';
+  const named = person(view, sub, me);
+  if (named !== sub) return named;
+  return /^(?:denied|revoked|cancelled) by ([^:]+):/.exec(view.endReason ?? '')?.[1] ?? named;
+}
+
+/**
+ * The reason someone gave, from an end reason or timeline detail the workflow phrased as
+ * "revoked by <who>: <reason>" (the page names who itself).
+ */
+export function reasonOnly(text: string | undefined): string {
+  return (text ?? '').replace(/^(?:denied|revoked|cancelled) by [^:]*(?::\s*|$)/, '');
 }
 
 /** "you", or the person's email, else their subject. */
@@ -129,5 +158,5 @@ export function roleNeeds(role: RoleView): string {
 }
 
 /** Helpers the templates call. */
-export const viewHelpers = { statusLine, who, duration, utc, eventLabel, roleNeeds };
+export const viewHelpers = { statusLine, who, person, endedBy, reasonOnly, duration, utc, eventLabel, roleNeeds };
 export type ViewHelpers = typeof viewHelpers;

@@ -1,9 +1,13 @@
 // The console's only script (CSP: script-src 'self'). Pages work without it; it adds local times,
 // live updates, copy buttons, busy buttons, time-range fields and checks of the request form.
 
+// dateStyle/timeStyle cannot be combined with timeZoneName: the parts, spelled out.
 const timeFormat = new Intl.DateTimeFormat(undefined, {
-  dateStyle: 'medium',
-  timeStyle: 'short',
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
   timeZoneName: 'short',
 });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
@@ -176,18 +180,21 @@ function enhance(root) {
   localTimes(root);
   timeRanges(root);
   copyButtons(root);
-  busyForms(root);
+  // The request form's checks first: a form they stop is not marked busy.
   requestForm(root);
+  busyForms(root);
 }
 
 // ---- live updates ----
 
 const note = () => document.getElementById('live-note');
 
-function say(text, action) {
+/** Tells the reader (and screen readers); `quiet` ones are for screen readers only. */
+function say(text, action, quiet = false) {
   const el = note();
   if (!el) return;
   el.textContent = text;
+  el.classList.toggle('quiet', quiet);
   if (action) {
     const button = document.createElement('button');
     button.type = 'button';
@@ -241,9 +248,11 @@ async function refresh() {
     if (nav && freshNav) nav.replaceWith(document.importNode(freshNav, true));
     const version = fresh.body.dataset.liveVersion;
     if (version) document.body.dataset.liveVersion = version;
+    // A message about the last form no longer describes the page.
+    for (const flash of document.querySelectorAll('main > .flash')) flash.remove();
     if (stale) say('This page has changed.', { label: 'Reload', run: () => location.reload() });
     else {
-      say('Updated.');
+      say('Updated.', undefined, true);
       setTimeout(() => {
         if (note()?.textContent === 'Updated.') say('');
       }, 2500);

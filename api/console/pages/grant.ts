@@ -71,7 +71,7 @@ export const grantPage: ConsolePage = {
     const act = (name: string, run: Action) =>
       scope.post<{ Params: { id: string } }>(
         `/grants/:id/${name}`,
-        { preHandler: [scope.csrfProtection, ctx.signedIn] },
+        { preHandler: [ctx.signedIn, scope.csrfProtection] },
         async (req, reply) => {
           const id = req.params.id;
           const body = (req.body ?? {}) as Record<string, unknown>;
@@ -154,7 +154,7 @@ export const grantPage: ConsolePage = {
     // Fresh credentials, exchanged at the federation endpoint for a sign-in URL; the browser goes there.
     scope.post<{ Params: { id: string } }>(
       '/grants/:id/aws-console',
-      { preHandler: [scope.csrfProtection, ctx.signedIn] },
+      { preHandler: [ctx.signedIn, scope.csrfProtection] },
       async (req, reply) => {
         const id = req.params.id;
         try {

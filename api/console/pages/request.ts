@@ -56,7 +56,7 @@ export const requestPage: ConsolePage = {
   register(scope, ctx) {
     scope.get('/request', { preHandler: ctx.signedIn }, (req, reply) => renderForm(ctx, req, reply));
 
-    scope.post('/request', { preHandler: [scope.csrfProtection, ctx.signedIn] }, async (req, reply) => {
+    scope.post('/request', { preHandler: [ctx.signedIn, scope.csrfProtection] }, async (req, reply) => {
       const raw = (req.body ?? {}) as Record<string, unknown>;
       const values = { role: raw.role, duration: raw.duration, reason: raw.reason, ticket: raw.ticket };
       try {
