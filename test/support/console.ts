@@ -110,7 +110,7 @@ export class ConsoleClient {
       }
       const form = parseForm(page.html);
       // The login form again after a try: the issuer refused the password.
-      if (!form || !form.fields.has('password') || tried) return page;
+      if (!form?.fields.has('password') || tried) return page;
       tried = true;
       form.fields.set('username', user);
       form.fields.set('password', password);
