@@ -505,9 +505,10 @@ describe('AWS console sign-in', () => {
     }
   });
 
-  test('through the local stack stand-in, the browser lands signed in as the grant role', async () => {
+  test('through the local stack stand-in, the browser lands signed in as the grant role; no secret is logged', async () => {
     const standIn = `${process.env.JIT_TEST_OIDC_ISSUER}/federation`;
-    const local = await startTestApi(broker, standIn, { console: {} });
+    const logLines: string[] = [];
+    const local = await startTestApi(broker, standIn, { console: {}, logLines });
     try {
       const grant = await broker.request('alice', 'prod-readonly', { durationSeconds: 900 });
       const alice = new ConsoleClient(local.url);
@@ -523,6 +524,28 @@ describe('AWS console sign-in', () => {
         /Signed in as <code id="signed-in-arn">arn:aws:sts::123456789012:assumed-role\//,
       );
       assert.equal((await broker.view(grant)).sessions.length, 1);
+
+      // What must never reach a log line: the authorization code and state, the session cookie,
+      // the tokens in the session, the sign-in token.
+      const callback = new URL(alice.visited.find((url) => url.includes('/auth/callback?')) ?? '');
+      const sessionId = decodeURIComponent(alice.sessionCookie()?.value ?? '').split('.')[0] ?? '';
+      const sealer = new SessionSealer(parsePayloadKeys(testConsoleKeys));
+      const sealed = (await sessionRows()).map((r) => sealer.open(sessionId, r.data)).find(Boolean);
+      const user = JSON.parse(sealed ?? '{}').user;
+      const secrets = [
+        callback.searchParams.get('code'),
+        callback.searchParams.get('state'),
+        sessionId,
+        user.accessToken,
+        user.refreshToken,
+        user.idToken,
+        new URL(res.location ?? '').searchParams.get('SigninToken'),
+      ];
+      assert.ok(secrets.every((s) => typeof s === 'string' && s.length >= 16));
+      assert.ok(logLines.some((line) => line.includes('console sign-in')));
+      for (const line of logLines)
+        for (const secret of secrets)
+          assert.ok(!line.includes(secret as string), `a log line carries a secret: ${line.slice(0, 160)}`);
     } finally {
       await local.close();
     }

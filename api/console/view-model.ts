@@ -158,5 +158,15 @@ export function roleNeeds(role: RoleView): string {
 }
 
 /** Helpers the templates call. */
-export const viewHelpers = { statusLine, who, person, endedBy, reasonOnly, duration, utc, eventLabel, roleNeeds };
+export const viewHelpers = {
+  statusLine,
+  who,
+  person,
+  endedBy,
+  reasonOnly,
+  duration,
+  utc,
+  eventLabel,
+  roleNeeds,
+};
 export type ViewHelpers = typeof viewHelpers;

@@ -68,6 +68,8 @@ export async function startTestApi(
     slack?: { signingSecret: string; botToken: string; apiUrl: string; directoryFile?: string };
     /** Serve the web console too, signing in through the test stack's dev issuer. */
     console?: TestConsoleOptions;
+    /** Collects the API's log lines (info and up) here. */
+    logLines?: string[];
   } = {},
 ): Promise<TestApi> {
   const stack = testStack();
@@ -90,7 +92,9 @@ export async function startTestApi(
     groupsClaim: 'groups',
   });
   const app = await buildServer({
-    logger: pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
+    logger: opts.logLines
+      ? pino({ level: 'info' }, { write: (line: string) => void opts.logLines?.push(line) })
+      : pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
     authenticator,
     engine: broker.engine,
     store,

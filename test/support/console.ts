@@ -21,6 +21,8 @@ export class ConsoleClient {
   cookies: Cookie[] = [];
   /** Every Set-Cookie header received, raw, for checking cookie attributes. */
   setCookies: string[] = [];
+  /** Every URL requested, in order. */
+  visited: string[] = [];
 
   constructor(readonly base: string) {}
 
@@ -58,6 +60,7 @@ export class ConsoleClient {
     opts: { form?: Record<string, string>; headers?: Record<string, string | undefined> } = {},
   ): Promise<Page> {
     const url = new URL(path, this.base);
+    this.visited.push(url.href);
     const headers: Record<string, string> = { accept: 'text/html' };
     // A browser's form post from one of the console's pages; a header given as undefined is left out.
     if (method === 'POST') headers.origin = new URL(this.base).origin;

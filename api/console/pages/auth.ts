@@ -37,7 +37,8 @@ export const authPages: ConsolePage = {
       return reply.redirect(started.url.href, 303);
     });
 
-    scope.get(CALLBACK_PATH, async (req, reply) => {
+    // warn: the request log line would carry the authorization code and state in its URL.
+    scope.get(CALLBACK_PATH, { logLevel: 'warn' }, async (req, reply) => {
       const pending = req.session.signIn;
       const url = new URL(req.url, publicUrl);
       const failed = (message: string, status: number) =>
@@ -60,7 +61,7 @@ export const authPages: ConsolePage = {
       req.session.signIn = undefined;
       const error = url.searchParams.get('error');
       if (error) {
-        req.log.info({ error }, 'console sign-in refused by the issuer');
+        scope.log.info({ reqId: req.id, error }, 'console sign-in refused by the issuer');
         const description = url.searchParams.get('error_description');
         return failed(
           `The identity provider did not sign you in (${error}${description ? `: ${description}` : ''}).`,
@@ -72,14 +73,14 @@ export const authPages: ConsolePage = {
         user = await ctx.oidc.finish(url, pending);
       } catch (err) {
         if (!(err instanceof SignInError)) throw err;
-        req.log.warn({ err: err.message }, 'console sign-in failed');
+        scope.log.warn({ reqId: req.id, err: err.message }, 'console sign-in failed');
         return failed('The answer from the identity provider could not be checked. Sign in again.', 400);
       }
       // A new session id at sign-in: an id planted beforehand (session fixation) signs no one in.
       await req.session.regenerate();
       req.session.user = user;
       req.session.cookie.expires = new Date(user.sessionEndsAt);
-      req.log.info({ sub: user.sub }, 'console sign-in');
+      scope.log.info({ reqId: req.id, sub: user.sub }, 'console sign-in');
       return reply.redirect(pending.returnTo, 303);
     });
 
