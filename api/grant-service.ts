@@ -15,6 +15,7 @@ import {
   type Principal,
   type PrincipalKind,
   type RevokeAllResult,
+  type RoleView,
 } from '../common/grant.js';
 import {
   approveUpdate,
@@ -29,7 +30,7 @@ import {
 } from '../common/grant-messages.js';
 import { samePerson, workloadNameOf } from '../common/identity.js';
 import { decideReviewUpdate, reviewWorkflowId } from '../common/review-messages.js';
-import { consoleSignInUrl } from '../integrations/aws.js';
+import { checkFederationEndpoint, consoleSignInUrl } from '../integrations/aws.js';
 import {
   type Command,
   type GrantClient,
@@ -37,7 +38,7 @@ import {
   GrantStartPendingError,
 } from '../platform/grant-client.js';
 import type { PolicyEngine } from '../policies/engine.js';
-import { type AuditStore, decodeCursor, type GrantPage } from '../store/index.js';
+import { type AuditStore, decodeCursor, type GrantListFilter, type GrantPage } from '../store/index.js';
 import { ApiError } from './errors.js';
 
 export interface StartRequestInput {
@@ -85,6 +86,17 @@ export interface ReviewDecision {
   comment?: string;
   /** With a flag: revoke the grant too, if it is still active. */
   revoke?: boolean;
+}
+
+/** The actions a front door offers a principal on a grant. */
+export interface OfferedActions {
+  cancel: boolean;
+  revoke: boolean;
+  extend: boolean;
+  /** Credentials, `credential_process` and console sign-in: the requester of an active grant. */
+  credentials: boolean;
+  /** What a review would decide: the request, or a pending extension. Absent: no review offered. */
+  review?: ReviewTarget;
 }
 
 export interface ListRequest {
@@ -211,6 +223,48 @@ export class GrantService {
     );
   }
 
+  /** The roles this principal may request, with their limits and whether a request needs a ticket. */
+  requestableRoles(principal: Principal): RoleView[] {
+    const { engine } = this.deps;
+    return engine.requestableRoles(principal).map((r) => ({
+      id: r.id,
+      description: r.description,
+      arn: r.arn,
+      account: r.account,
+      maxDurationSeconds: r.maxDurationSeconds,
+      maxTotalDurationSeconds: r.maxTotalDurationSeconds,
+      approvalsRequired: r.approvalsRequired,
+      autoApproveMaxSeconds: r.autoApproveMaxSeconds,
+      breakGlass: r.breakGlass,
+      ...(r.ticketPattern ? { ticketPattern: r.ticketPattern } : {}),
+      ticketRequired: engine.ticketRequired(principal, r.id),
+    }));
+  }
+
+  /**
+   * What this principal may be offered on this grant, by the rules the workflow applies (it still
+   * has the last word): a front door shows only these, and a forced one is refused all the same.
+   */
+  offeredActions(principal: Principal, view: GrantView): OfferedActions {
+    const isRequester = view.requester.sub === principal.sub;
+    const active = view.status === 'active';
+    const approvedByMe = (approvals: { by: string }[]) => approvals.some((a) => a.by === principal.sub);
+    let review: ReviewTarget | undefined;
+    if (principal.kind !== 'workload' && !samePerson(principal, view.requester)) {
+      const eligible = this.reviewVerdict(principal, view).allowed;
+      if (eligible && view.status === 'pending' && !approvedByMe(view.approvals)) review = 'request';
+      if (eligible && active && view.pendingExtension && !approvedByMe(view.pendingExtension.approvals))
+        review = 'extension';
+    }
+    return {
+      cancel: isRequester && view.status === 'pending',
+      revoke: active && this.deps.engine.mayRevoke(principal, view.role.id, view.requester.sub).allowed,
+      extend: isRequester && active && !view.pendingExtension,
+      credentials: isRequester && active,
+      ...(review ? { review } : {}),
+    };
+  }
+
   /** Roles whose grants this principal reviews (eligible to approve someone else's request). */
   reviewedRoles(principal: Principal): string[] {
     const { engine } = this.deps;
@@ -223,10 +277,34 @@ export class GrantService {
 
   /** Own grants; reviewers also those of roles they review; auditors all. Newest first, paged. */
   async list(principal: Principal, req: ListRequest): Promise<GrantPage> {
+    const page = await this.query(principal, req, (filter, limit, cursor) =>
+      this.deps.store.grants.list(filter, limit, cursor),
+    );
+    if (!req.awaitingMyReview) return page;
+    // The queue leaves out requests by the same person under another account (same email).
+    return { ...page, items: page.items.filter((item) => !samePerson(principal, item.requester)) };
+  }
+
+  /** `list` with whole grant views (sessions, timeline), for exports; same visibility. */
+  listViews(principal: Principal, req: Omit<ListRequest, 'awaitingMyReview'>): Promise<GrantPage<GrantView>> {
+    return this.query(principal, req, (filter, limit, cursor) =>
+      this.deps.store.grants.listViews(filter, limit, cursor),
+    );
+  }
+
+  private query<Page>(
+    principal: Principal,
+    req: ListRequest,
+    read: (
+      filter: GrantListFilter,
+      limit: number,
+      cursor?: { createdAt: string; id: string },
+    ) => Promise<Page>,
+  ): Promise<Page> {
     const cursor = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
     if (req.cursor !== undefined && !cursor) throw new ApiError('invalid_argument', 'cursor is not valid');
     const reviewedRoles = this.reviewedRoles(principal);
-    const page = await this.deps.store.grants.list(
+    return read(
       {
         ...(req.status ? { status: req.status } : {}),
         ...(req.role !== undefined ? { roleId: req.role } : {}),
@@ -240,9 +318,6 @@ export class GrantService {
       req.limit,
       cursor,
     );
-    if (!req.awaitingMyReview) return page;
-    // The queue leaves out requests by the same person under another account (same email).
-    return { ...page, items: page.items.filter((item) => !samePerson(principal, item.requester)) };
   }
 
   /** The review verdict Cedar gives this principal on this grant. */
@@ -616,6 +691,11 @@ export class GrantService {
     id: string,
     opts: DecisionOptions = {},
   ): Promise<{ url: string; expiresAt: string }> {
+    await this.get(principal, id);
+    // No credentials are minted for a sign-in URL that cannot be built.
+    await checkFederationEndpoint(this.deps.console.federationEndpoint).catch((err: Error) => {
+      throw new ApiError('federation_failed', `console sign-in is unavailable: ${err.message}`);
+    });
     const creds = await this.credentials(principal, id, opts);
     const url = await consoleSignInUrl({
       federationEndpoint: this.deps.console.federationEndpoint,

@@ -18,6 +18,7 @@ import {
   IssuersFileError,
   loadIssuersFile,
 } from './auth.js';
+import { consoleSettings } from './console/index.js';
 import { GrantService } from './grant-service.js';
 import { buildServer } from './server.js';
 
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
             : undefined,
         }
       : undefined;
+  const webConsole = consoleSettings(config);
   if (slack && !slack.directory) {
     log.warn('Slack is on but JIT_DIRECTORY_FILE is not set: every Slack click will be refused as unmapped');
   }
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
       codec: client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec,
       corsOrigins: config.JIT_CODEC_CORS_ORIGINS,
     },
+    ...(webConsole ? { console: webConsole } : {}),
     readiness: [
       { name: 'temporal', check: async () => void (await connection.workflowService.getSystemInfo({})) },
       { name: 'audit store', check: () => store.ping() },
@@ -143,7 +146,14 @@ async function main(): Promise<void> {
     .warmUp()
     .catch((err: Error) => log.warn({ err: err.message }, 'OIDC issuer not reachable yet'));
   await app.listen({ host: config.API_HOST, port: config.API_PORT });
-  log.info({ slack: slack ? 'on at /slack/events' : 'off', node: process.version }, 'API listening');
+  log.info(
+    {
+      slack: slack ? 'on at /slack/events' : 'off',
+      console: webConsole ? `on at ${webConsole.publicUrl}` : 'off (set JIT_CONSOLE_SESSION_KEYS)',
+      node: process.version,
+    },
+    'API listening',
+  );
 }
 
 main().catch((err: unknown) => {

@@ -11,6 +11,7 @@ import {
 import type { PolicyEngine } from '../policies/engine.js';
 import type { AuditStore } from '../store/index.js';
 import { type Authenticator, registerAuth } from './auth.js';
+import { type ConsoleSettings, registerConsole } from './console/index.js';
 import { ApiError, errorBody, retryAfterSeconds } from './errors.js';
 import type { GrantService } from './grant-service.js';
 import { registerMetrics } from './metrics.js';
@@ -34,6 +35,8 @@ export interface ServerDeps {
   codec?: { codec: PayloadCodec; corsOrigins: string[] };
   /** Reviewers' buttons at POST /slack/events; absent when Slack is off. */
   slack?: SlackAppDeps;
+  /** The web console at the root URL (api/console/); absent when it is off. */
+  console?: ConsoleSettings;
 }
 
 export async function buildServer(deps: ServerDeps) {
@@ -62,7 +65,21 @@ export async function buildServer(deps: ServerDeps) {
     for (const status of errorStatuses) schema.response[status] ??= errorResponse;
   });
 
+  let notFoundPage: string | undefined;
   app.setNotFoundHandler((req, reply) => {
+    // A browser lost in the console gets a page; API clients get the error shape.
+    const browser = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    if (notFoundPage && browser && !req.url.startsWith('/v1/')) {
+      return reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header(
+          'content-security-policy',
+          "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        .send(notFoundPage);
+    }
     reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`, req.id));
   });
 
@@ -120,5 +137,14 @@ export async function buildServer(deps: ServerDeps) {
   registerAuditRoutes(app, deps);
   if (deps.codec) await registerCodecRoutes(app, { engine: deps.engine, ...deps.codec });
   if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });
+  if (deps.console) {
+    ({ notFoundPage } = await registerConsole(app, {
+      settings: deps.console,
+      grants: deps.grants,
+      engine: deps.engine,
+      authenticator: deps.authenticator,
+      store: deps.store,
+    }));
+  }
   return app;
 }

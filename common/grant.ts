@@ -185,6 +185,8 @@ export const roleView = z.object({
   autoApproveMaxSeconds: z.number(),
   breakGlass: z.boolean(),
   ticketPattern: z.string().optional(),
+  /** Policy refuses a request for this role without a ticket. */
+  ticketRequired: z.boolean().optional(),
 });
 export type RoleView = z.infer<typeof roleView>;
 

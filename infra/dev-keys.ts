@@ -1,5 +1,5 @@
-// The local stack's keys, made once and kept in .data/ (mode 0600): the payload encryption key, and
-// the assertion signing key with its verification key. Dev only; production keys come from a secret
+// The local stack's keys, made once and kept in .data/ (mode 0600): the payload encryption key, the
+// assertion signing key with its verification key, and the console's session key. Dev only; production keys come from a secret
 // store (README, "Keys").
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,11 @@ function kept(name: string, make: () => string): string {
 
 export function devPayloadKeys(): string {
   return kept('payload-keys', () => generatePayloadKey(`dev-${today()}`));
+}
+
+/** The console's session key (JIT_CONSOLE_SESSION_KEYS): signs session cookies, encrypts sessions. */
+export function devConsoleKeys(): string {
+  return kept('console-session-keys', () => generatePayloadKey(`dev-${today()}`));
 }
 
 /** `{ signingKey, verificationKey }` in the formats of JIT_ASSERTION_SIGNING_KEY / _VERIFY_KEYS. */

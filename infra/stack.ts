@@ -4,6 +4,7 @@
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FEDERATION_PATH } from './aws/federation.js';
 import { seedHandoff } from './aws/handoff.js';
 import { startMoto } from './aws/moto.js';
 import { seedMoto } from './aws/seed.js';
@@ -14,7 +15,8 @@ import {
   startQueueDoor,
   startWorker,
 } from './broker/processes.js';
-import { devAssertionKeys, devPayloadKeys } from './dev-keys.js';
+import { devAssertionKeys, devConsoleKeys, devPayloadKeys } from './dev-keys.js';
+import { CONSOLE_CLIENT_SECRET } from './oidc/console-client.js';
 import { writeDevIssuers } from './oidc/dev-clients.js';
 import { writeDevDirectory } from './oidc/dev-directory.js';
 import { dataDir, ensureDir, logsDir } from './paths.js';
@@ -90,7 +92,8 @@ async function main(): Promise<void> {
     const moto = await up('moto', startMoto({ host, port: ports.moto, log: progress }));
     const { broker: brokerKey } = await seedMoto(moto.url);
     const handoff = await seedHandoff(moto.url);
-    const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc }));
+    const oidc = await up('oidc', startOidcIssuer({ host, port: ports.oidc, awsEndpoint: moto.url }));
+    const apiUrl = `http://${host}:${ports.api}`;
 
     const brokerEnv = {
       TEMPORAL_ADDRESS: temporal.url,
@@ -107,6 +110,8 @@ async function main(): Promise<void> {
       JIT_ASSERTION_SIGNING_KEY: devAssertionKeys().signingKey,
       JIT_ASSERTION_VERIFY_KEYS: devAssertionKeys().verificationKey,
       DATABASE_URL: `sqlite:${join(dataDir, 'audit.sqlite')}`,
+      // AWS has no console to sign in to here: the dev issuer's process stands in for the federation endpoint.
+      AWS_FEDERATION_ENDPOINT: `${oidc.url}${FEDERATION_PATH}`,
       JIT_DIRECTORY_FILE:
         process.env.JIT_DIRECTORY_FILE ?? writeDevDirectory(join(dataDir, 'directory.yaml')),
       // The dev issuer's client-credentials clients (ci-deployer, ai-agent, deploy-runner) are workloads.
@@ -124,7 +129,16 @@ async function main(): Promise<void> {
         hooks,
       }),
     );
-    const api = await up('api', startApi({ host, port: ports.api, env: brokerEnv, hooks }));
+    // The web console at the API's root URL, signing in through the dev issuer's console client.
+    const consoleEnv = {
+      JIT_CONSOLE_URL: `${apiUrl}/`,
+      JIT_CONSOLE_SESSION_KEYS: devConsoleKeys(),
+      JIT_CONSOLE_CLIENT_SECRET: CONSOLE_CLIENT_SECRET,
+    };
+    const api = await up(
+      'api',
+      startApi({ host, port: ports.api, env: { ...brokerEnv, ...consoleEnv }, hooks }),
+    );
     await up(
       'queue',
       startQueueDoor({
@@ -156,6 +170,7 @@ async function main(): Promise<void> {
     say(`
 jit-broker local stack is up on Node ${process.version} (logs in ${logsDir}).
 
+  Console          ${api.url}/   (sign in as a dev user below; password = user name)
   API              ${api.url}   (health: ${api.url}/readyz)
   Temporal UI      ${temporalUi}   (server metrics: ${info.temporalMetrics})
   OIDC issuer      ${oidc.url}/.well-known/openid-configuration
@@ -163,7 +178,7 @@ jit-broker local stack is up on Node ${process.version} (logs in ${logsDir}).
   Slack            ${slackOn ? `on: point the app's interactivity URL at ${api.url}/slack/events` : 'off (README, "Slack approvals")'}
 
 Dev users: alice, erin (engineers), bob, carol (reviewers), dave (auditor).
-Point the jit CLI at this stack (once; it writes ~/.config/jit/config.json):
+Open the console above, or point the jit CLI at this stack (once; writes ~/.config/jit/config.json):
   npm run --silent jit -- config set apiUrl ${api.url}
   npm run --silent jit -- config set issuer ${oidc.url}
 then \`npm run --silent jit -- login\` (alice / alice), or the same with an installed \`jit\`.

@@ -218,6 +218,25 @@ async function otherInlinePolicySize(iam: IAMClient, RoleName: string): Promise<
 export type AwsOperations = ReturnType<typeof awsOperations>;
 
 /**
+ * Throws unless the federation endpoint answers (any HTTP status below 500): asked before minting
+ * credentials for it, so an unreachable endpoint costs no STS session. The message names the cause.
+ */
+export async function checkFederationEndpoint(endpoint: string): Promise<void> {
+  const url = new URL(endpoint);
+  const where = `${url.origin}${url.pathname}`;
+  let status: number;
+  try {
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
+    await res.body?.cancel();
+    status = res.status;
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    throw new Error(`federation endpoint ${where} is unreachable (${(err as Error).message}${cause})`);
+  }
+  if (status >= 500) throw new Error(`federation endpoint ${where} answered ${status}`);
+}
+
+/**
  * A console sign-in URL for session credentials (AWS federation endpoint: getSigninToken, then
  * login). The sign-in token is as secret as the credentials.
  */
@@ -235,7 +254,8 @@ export async function consoleSignInUrl(opts: {
   const tokenUrl = new URL(opts.federationEndpoint);
   tokenUrl.search = new URLSearchParams({ Action: 'getSigninToken', Session: session }).toString();
   const res = await fetch(tokenUrl, { signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`federation endpoint answered ${res.status}`);
+  // The URL carries the credentials: name the status only.
+  if (!res.ok) throw new Error(`federation endpoint answered ${res.status} to getSigninToken`);
   const { SigninToken } = (await res.json()) as { SigninToken?: string };
   if (!SigninToken) throw new Error('federation endpoint returned no SigninToken');
   const login = new URL(opts.federationEndpoint);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseVerificationKeys } from '../common/assertion.js';
+import { parseDuration } from '../common/duration.js';
 import { parseSigningKey } from './assertion-signer.js';
 import { parsePayloadKeys } from './payload-codec.js';
 
@@ -84,6 +85,43 @@ const schema = z
     SLACK_API_URL: url.default('https://slack.com/api/'),
     /** Who a Slack reviewer is: YAML/JSON `users: [{sub, email, groups}]`, exported from the IdP. */
     JIT_DIRECTORY_FILE: z.string().min(1).optional(),
+    /**
+     * The web console (README, "Web console") is on when this is set: `id:base64(32 bytes)`,
+     * comma-separated, newest first. Signs the session cookie and encrypts sessions at rest.
+     */
+    JIT_CONSOLE_SESSION_KEYS: z
+      .string()
+      .min(1)
+      .transform((value, ctx) => {
+        try {
+          return parsePayloadKeys(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    /** The console's public URL (its origin, where the browser reaches the API); default http://API_HOST:API_PORT/. */
+    JIT_CONSOLE_URL: url.optional(),
+    /** The console's OIDC client at OIDC_ISSUER (authorization code + PKCE). */
+    JIT_CONSOLE_CLIENT_ID: z.string().min(1).default('jit-console'),
+    /** Unset: a public client (PKCE only). The dev issuer's console client has one. */
+    JIT_CONSOLE_CLIENT_SECRET: z.string().min(1).optional(),
+    JIT_CONSOLE_SCOPES: z.string().min(1).default('openid profile email groups offline_access'),
+    /** RFC 8707 resource indicator for the API's access tokens, for issuers that need one. */
+    JIT_CONSOLE_RESOURCE: z.string().min(1).optional(),
+    /** A console session ends after this long at most, even while its tokens refresh. */
+    JIT_CONSOLE_SESSION_MAX: z
+      .string()
+      .default('12h')
+      .transform((value, ctx) => {
+        try {
+          return parseDuration(value);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** Payload encryption keys `id:base64(32 bytes)`, comma-separated, newest first. */
     JIT_PAYLOAD_KEYS: z
       .string()
@@ -136,6 +174,13 @@ const schema = z
       });
     }
     if (cfg.NODE_ENV !== 'production') return;
+    if (cfg.JIT_CONSOLE_SESSION_KEYS && !cfg.JIT_CONSOLE_URL?.startsWith('https://')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JIT_CONSOLE_URL'],
+        message: "must be the console's https:// URL in production",
+      });
+    }
     if (cfg.AWS_ENDPOINT_URL) {
       ctx.addIssue({ code: 'custom', path: ['AWS_ENDPOINT_URL'], message: 'must not be set in production' });
     }

@@ -93,6 +93,15 @@ export class PolicyEngine {
     });
   }
 
+  /** Whether policy refuses this principal's request for the role without a ticket. */
+  ticketRequired(principal: Principal, roleId: string, now: Date = new Date()): boolean {
+    const role = this.byId.get(roleId);
+    if (!role) return false;
+    const context = requestContext(role, role.maxDurationSeconds, 'listing', undefined, role.breakGlass, now);
+    const decision = this.authorizer.onRole(principal, 'request', role.id, context);
+    return !(decision.allow && decision.errors.length === 0);
+  }
+
   evaluateRequest(principal: Principal, roleId: string, ctx: RequestContext): RequestDecision {
     const role = this.byId.get(roleId);
     if (!role) return refused(undefined, [`unknown role "${roleId}"`]);

@@ -186,8 +186,18 @@ export interface KeyCanariesTable {
   last_used_at: string;
 }
 
+/** The web console's sessions (store/console-sessions.ts): opaque, encrypted by the console. */
+export interface ConsoleSessionsTable {
+  /** SHA-256 (hex) of the session id the cookie carries. */
+  id: string;
+  data: string;
+  expires_at: string;
+  updated_at: string;
+}
+
 export interface AuditDatabase {
   audit_events: AuditEventsTable;
+  console_sessions: ConsoleSessionsTable;
   key_canaries: KeyCanariesTable;
   grants: GrantsTable;
   grant_approvals: GrantApprovalsTable;
@@ -384,12 +394,32 @@ const createKeyCanaries: Migration = {
   },
 };
 
+const createConsoleSessions: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('console_sessions')
+      .ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('console_sessions_expires_at')
+      .ifNotExists()
+      .on('console_sessions')
+      .column('expires_at')
+      .execute();
+  },
+};
+
 export function migrationProvider(backend: Backend): MigrationProvider {
   return {
     getMigrations: async () => ({
       '0001_audit_events': createAuditEvents(backend),
       '0002_grants_read_model': createGrantsReadModel(backend),
       '0003_key_canaries': createKeyCanaries,
+      '0004_console_sessions': createConsoleSessions,
     }),
   };
 }

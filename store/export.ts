@@ -1,6 +1,7 @@
 // The export filter, applied in SQL so only matching rows leave the database.
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { foldReview, isReviewEvent, type ReviewView } from '../common/breakglass-review.js';
+import type { GrantView } from '../common/grant.js';
 import { type AuditDatabase, type AuditRow, auditColumns } from './database.js';
 import { InvalidAuditFilterError } from './errors.js';
 
@@ -97,11 +98,27 @@ export async function* eventPages(
 }
 
 /**
- * One JSON object per line, keys as in the event contract (`AuditEventInput`) plus the store's
- * position, recordedAt, prevHash and hash: enough to recompute the chain from the export alone.
+ * An event as readers outside the store get it: keys as in the event contract (`AuditEventInput`)
+ * plus the store's position, recordedAt, prevHash and hash, enough to recompute the chain.
  */
-export function jsonlLine(row: AuditRow): string {
-  return `${JSON.stringify({
+export interface AuditEventRecord {
+  position: number;
+  eventId: string;
+  occurredAt: string;
+  recordedAt: string;
+  grantId: string;
+  type: string;
+  actor: string;
+  actorEmail: string | null;
+  roleId: string;
+  requester: string;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export function eventRecord(row: AuditRow): AuditEventRecord {
+  return {
     position: row.position,
     eventId: row.event_id,
     occurredAt: row.occurred_at,
@@ -115,7 +132,39 @@ export function jsonlLine(row: AuditRow): string {
     data: parseData(row.data),
     prevHash: row.prev_hash,
     hash: row.hash,
-  })}\n`;
+  };
+}
+
+/** One JSON object per line: `eventRecord`. */
+export function jsonlLine(row: AuditRow): string {
+  return `${JSON.stringify(eventRecord(row))}\n`;
+}
+
+export interface EventPage {
+  events: AuditEventRecord[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  nextBefore?: number;
+}
+
+/** Matching events, newest first, `limit` at a time, before a position: what a search page shows. */
+export async function searchEvents(
+  db: Kysely<AuditDatabase>,
+  filter: AuditFilter,
+  limit: number,
+  before?: number,
+): Promise<EventPage> {
+  let query = whereFilter(db.selectFrom('audit_events').selectAll(), filter);
+  if (before !== undefined) query = query.where('position', '<', before);
+  const rows = await query
+    .orderBy('position', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    events: page.map(eventRecord),
+    ...(rows.length > limit && last ? { nextBefore: last.position } : {}),
+  };
 }
 
 /** A tampered row whose data no longer parses is exported as its text; verify names it. */
@@ -411,16 +460,72 @@ export function summaryCsvLine(s: GrantSummary): string {
   ]);
 }
 
+/** A summary as one line of the export format. */
+export function summaryLine(s: GrantSummary, format: ExportFormat): string {
+  return format === 'csv' ? summaryCsvLine(s) : `${JSON.stringify(s)}\n`;
+}
+
+/** The header line of a summary export (CSV only). */
+export const summaryHeader = (format: ExportFormat): string =>
+  format === 'csv' ? csvRow(summaryColumns) : '';
+
 export async function* exportSummaryText(
   db: Kysely<AuditDatabase>,
   filter: AuditFilter,
   format: ExportFormat,
 ): AsyncGenerator<string> {
   checkFormat(format);
-  if (format === 'csv') yield csvRow(summaryColumns);
+  if (format === 'csv') yield summaryHeader(format);
   for await (const page of grantSummaries(db, filter)) {
     let chunk = '';
-    for (const s of page) chunk += format === 'csv' ? summaryCsvLine(s) : `${JSON.stringify(s)}\n`;
+    for (const s of page) chunk += summaryLine(s, format);
     yield chunk;
   }
+}
+
+const endStates = new Set<string>(['denied', 'cancelled', 'timed_out', 'expired', 'revoked', 'failed']);
+
+/**
+ * The summary of a grant from its read-model view. The read model is a fold of the same events
+ * `summarise` reads, so both give the same summary (test/console-store.test.ts holds them to it);
+ * the console exports the grants a search shows with it.
+ */
+export function summaryOfView(view: GrantView): GrantSummary {
+  const approvers: string[] = [];
+  for (const entry of view.timeline) {
+    if (entry.type === 'approved' && !approvers.includes(entry.by)) approvers.push(entry.by);
+  }
+  const ended = endStates.has(view.status);
+  const summary: GrantSummary = {
+    grantId: view.id,
+    requester: view.requester.sub,
+    requesterEmail: view.requester.email ?? null,
+    roleId: view.role.id,
+    reason: view.reason,
+    ticket: view.ticket ?? null,
+    approvers,
+    requestedAt: view.createdAt,
+    activatedAt: view.activatedAt ?? null,
+    expiresAt: view.expiresAt ?? null,
+    endedAt: view.endedAt ?? null,
+    status: view.status,
+    endState: ended ? view.status : null,
+    endedBy: view.endedBy ?? null,
+    endReason: view.endReason ?? null,
+    sessionCount: view.sessions.length,
+    accessKeyIds: view.sessions.map((session) => session.accessKeyId),
+    breakGlass: view.breakGlass,
+    reviewStatus: null,
+    reviewDeadline: null,
+    reviewedBy: null,
+    reviewedAt: null,
+    reviewComment: null,
+    reviewEscalations: null,
+    reviewOnTime: null,
+    requesterKind: view.requester.kind ?? 'person',
+    onBehalfOf: view.onBehalfOf?.sub ?? null,
+    onBehalfOfEmail: view.onBehalfOf?.email ?? null,
+    executionArn: view.stepFunctions?.executionArn ?? null,
+  };
+  return view.review ? withReview(summary, view.review) : summary;
 }

@@ -6,14 +6,17 @@ import type { AuditEventInput } from '../common/audit-event.js';
 import type { GrantView } from '../common/grant.js';
 import { type Appender, type AppendResult, createAppender } from './append.js';
 import { type VerifyResult, verifyChain } from './chain.js';
+import { type ConsoleSessionRows, consoleSessionRows } from './console-sessions.js';
 import { type AuditRow, type Backend, type Connection, connect } from './database.js';
 import {
   type AuditFilter,
   checkFormat,
+  type EventPage,
   type ExportFormat,
   exportEventText,
   exportSummaryText,
   isoBound,
+  searchEvents,
 } from './export.js';
 import { type KeyCanaries, keyCanaries } from './keys.js';
 import {
@@ -25,15 +28,19 @@ import {
   getGrantWithDigest,
   grantEvents,
   grantHasEnded,
+  lastChange,
   listGrants,
+  listGrantViews,
   openGrantIds,
   type ReadModelDifference,
 } from './read-model.js';
 
 export type { AppendResult } from './append.js';
 export type { ChainProblem, VerifyResult } from './chain.js';
+export type { ConsoleSessionRows } from './console-sessions.js';
 export type { AuditRow } from './database.js';
-export type { AuditFilter, ExportFormat, GrantSummary } from './export.js';
+export type { AuditEventRecord, AuditFilter, EventPage, ExportFormat, GrantSummary } from './export.js';
+export { summaryHeader, summaryLine, summaryOfView } from './export.js';
 export type { KeyCanaries, KeyCanary } from './keys.js';
 export type { GrantListFilter, GrantPage, ReadModelDifference } from './read-model.js';
 export { decodeCursor } from './read-model.js';
@@ -48,12 +55,20 @@ export interface GrantReads {
     limit: number,
     cursor?: { createdAt: string; id: string },
   ): Promise<GrantPage>;
+  /** `list` with whole views (sessions, timeline). */
+  listViews(
+    filter: GrantListFilter,
+    limit: number,
+    cursor?: { createdAt: string; id: string },
+  ): Promise<GrantPage<GrantView>>;
   hasEnded(id: string): Promise<boolean>;
   countByStatus(): Promise<Record<string, number>>;
   /** The grant's audit events, in chain order. */
   events(id: string): Promise<AuditRow[]>;
   /** Ids of grants not ended, in id order after `after`. */
   openIds(limit: number, after?: string): Promise<string[]>;
+  /** Grows whenever this grant (or, without an id, anything) changes; for live pages. */
+  lastChange(id?: string): Promise<number>;
 }
 
 export interface AuditStore {
@@ -74,6 +89,10 @@ export interface AuditStore {
   exportEvents(filter: AuditFilter, format: ExportFormat): AsyncIterable<string>;
   /** One row per matching grant, as text chunks. */
   exportGrantSummaries(filter: AuditFilter, format: ExportFormat): AsyncIterable<string>;
+  /** Matching events, newest first, a page before a position: the console's event search. */
+  searchEvents(filter: AuditFilter, limit: number, before?: number): Promise<EventPage>;
+  /** The web console's sessions. */
+  readonly consoleSessions: ConsoleSessionRows;
   /** Readiness: resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -106,10 +125,12 @@ export async function openAuditStore(url: string): Promise<AuditStore> {
       get: (id) => getGrant(db, id),
       getWithDigest: (id) => getGrantWithDigest(db, id),
       list: (filter, limit, cursor) => listGrants(db, filter, limit, cursor),
+      listViews: (filter, limit, cursor) => listGrantViews(db, filter, limit, cursor),
       hasEnded: (id) => grantHasEnded(db, id),
       countByStatus: () => countByStatus(db),
       events: (id) => grantEvents(db, id),
       openIds: (limit, after) => openGrantIds(db, limit, after),
+      lastChange: (id) => lastChange(db, id),
     },
     keys: keyCanaries(db),
     checkReadModel: () => checkReadModel(db),
@@ -123,6 +144,11 @@ export async function openAuditStore(url: string): Promise<AuditStore> {
       checkExport(filter, format);
       return exportSummaryText(db, filter, format);
     },
+    searchEvents(filter, limit, before) {
+      checkExport(filter, 'jsonl');
+      return searchEvents(db, filter, limit, before);
+    },
+    consoleSessions: consoleSessionRows(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -163,8 +163,8 @@ export interface GrantListFilter {
   visibleTo: 'all' | { sub: string; reviewedRoles: string[] };
 }
 
-export interface GrantPage {
-  items: GrantListItem[];
+export interface GrantPage<Item = GrantListItem> {
+  items: Item[];
   /** Opaque; absent on the last page. */
   nextCursor?: string;
 }
@@ -210,6 +210,17 @@ export async function listGrants(
   limit: number,
   cursor?: { createdAt: string; id: string },
 ): Promise<GrantPage> {
+  const page = await listGrantViews(db, filter, limit, cursor);
+  return { ...page, items: page.items.map(listItemOf) };
+}
+
+/** listGrants with whole views (sessions, timeline): for exports. */
+export async function listGrantViews(
+  db: Kysely<AuditDatabase>,
+  filter: GrantListFilter,
+  limit: number,
+  cursor?: { createdAt: string; id: string },
+): Promise<GrantPage<GrantView>> {
   let q = db.selectFrom('grants as g').select(['g.view', 'g.created_at', 'g.id']);
   if (filter.status && filter.status.length > 0) q = q.where('g.status', 'in', filter.status);
   if (filter.roleId !== undefined) q = q.where('g.role_id', '=', filter.roleId);
@@ -260,7 +271,7 @@ export async function listGrants(
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => listItemOf(JSON.parse(r.view) as GrantView)),
+    items: page.map((r) => JSON.parse(r.view) as GrantView),
     ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.created_at, last.id) } : {}),
   };
 }
@@ -272,6 +283,22 @@ export async function countByStatus(db: Kysely<AuditDatabase>): Promise<Record<s
     .groupBy('status')
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/**
+ * A number that grows whenever the read model changes: the position of the last event folded into
+ * this grant, or (without an id) the head of the trail. Pages that follow grants live compare it.
+ */
+export async function lastChange(db: Kysely<AuditDatabase>, id?: string): Promise<number> {
+  if (id !== undefined) {
+    const row = await db.selectFrom('grants').select('last_position').where('id', '=', id).executeTakeFirst();
+    return Number(row?.last_position ?? 0);
+  }
+  const row = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.max('position').as('head'))
+    .executeTakeFirst();
+  return Number(row?.head ?? 0);
 }
 
 /** Has the audit trail recorded an end for this grant? An ended grant never issues again. */

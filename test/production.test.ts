@@ -27,6 +27,8 @@ interface Started {
   /** Every log line so far (pino JSON, one object per line). */
   lines: () => Record<string, unknown>[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The end of what it printed, for failure messages. */
+  tail: () => string;
 }
 
 const stack = testStack();

@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { startMoto } from '../infra/aws/moto.js';
 import { seedMoto } from '../infra/aws/seed.js';
 import { startOidcIssuer } from '../infra/broker/processes.js';
+import { ensureChromium } from '../infra/chromium.js';
 import { dataDir, ensureDir, repoRoot } from '../infra/paths.js';
 import { startPostgres } from '../infra/postgres.js';
 import { freePort, type RunningService } from '../infra/process.js';
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   const services: RunningService[] = [];
   try {
     ensureTemporalCli(say);
+    if (files.some((file) => file.includes('browser'))) ensureChromium(say);
     const temporal = await startTemporal({
       host,
       port: await freePort(),
@@ -109,7 +111,12 @@ async function main(): Promise<void> {
     const moto = await startMoto({ host, port: await freePort(), name: 'test-moto', log: say });
     services.push(moto);
     const { broker, admin } = await seedMoto(moto.url, join(dataDir, 'test', 'aws'));
-    const oidc = await startOidcIssuer({ host, port: await freePort(), name: 'test-oidc' });
+    const oidc = await startOidcIssuer({
+      host,
+      port: await freePort(),
+      name: 'test-oidc',
+      awsEndpoint: moto.url,
+    });
     services.push(oidc);
     const pgDir = postgresDataDir();
     const postgres = await startPostgres({

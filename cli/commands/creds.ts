@@ -86,7 +86,7 @@ export const consoleCommand: Command = {
   args: [0, 1],
   async run(ctx) {
     const key = cacheKey(ctx);
-    const id = 'grant' in key ? key.grant : await activeGrantFor(ctx, key.role, mySub(ctx));
+    const id = 'grant' in key ? key.grant : await activeGrantFor(ctx, key.role, await mySub(ctx));
     let body: { url: string; expiresAt: string };
     try {
       body = await ctx.api.post<{ url: string; expiresAt: string }>(`/v1/requests/${id}/console`);

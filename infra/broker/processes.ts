@@ -173,6 +173,8 @@ export function startOidcIssuer(opts: {
   host: string;
   port: number;
   name?: string;
+  /** moto's URL: the issuer then also serves the AWS console federation stand-in at /federation. */
+  awsEndpoint?: string;
 }): Promise<RunningService> {
   const url = `http://${opts.host}:${opts.port}`;
   return startOrReuse({
@@ -183,7 +185,11 @@ export function startOidcIssuer(opts: {
     start: () => ({
       command: process.execPath,
       args: tsEntry('infra/oidc/server.ts'),
-      env: { OIDC_HOST: opts.host, OIDC_PORT: String(opts.port) },
+      env: {
+        OIDC_HOST: opts.host,
+        OIDC_PORT: String(opts.port),
+        ...(opts.awsEndpoint ? { AWS_ENDPOINT_URL: opts.awsEndpoint } : {}),
+      },
     }),
   });
 }

@@ -10,11 +10,26 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { type Logger, pino } from 'pino';
+import { FEDERATION_PATH, federationStandIn } from '../aws/federation.js';
+import {
+  CONSOLE_CALLBACK_PATH,
+  CONSOLE_CLIENT_ID,
+  CONSOLE_CLIENT_SECRET,
+  CONSOLE_SIGNED_OUT_PATH,
+  isLoopbackConsoleUri,
+} from './console-client.js';
 import { devClients, findDevClient, WORKLOAD_AUDIENCE } from './dev-clients.js';
 import { devUsers } from './dev-users.js';
 import { handleInteraction } from './interactions.js';
 import { DEFAULT_KEYS_FILE, loadSigningKeys, SIGNING_ALG } from './keys.js';
-import { renderError, successSource, userCodeConfirmSource, userCodeInputSource } from './pages.js';
+import {
+  logoutSource,
+  postLogoutSuccessSource,
+  renderError,
+  successSource,
+  userCodeConfirmSource,
+  userCodeInputSource,
+} from './pages.js';
 
 const CLI_CLIENT_ID = 'jit-cli';
 const DEFAULT_API_AUDIENCE = 'jit-broker-api';
@@ -31,6 +46,8 @@ export interface DevIssuerOptions {
   apiAudience?: string;
   keysFile?: string;
   logger?: Logger;
+  /** Serves the AWS console federation stand-in at /federation, checking credentials at this AWS endpoint. */
+  federation?: { awsEndpoint: string; region: string };
 }
 
 export interface DevIssuer {
@@ -56,7 +73,10 @@ export async function startDevIssuer(opts: DevIssuerOptions): Promise<DevIssuer>
     const provider = createProvider(url, opts.apiAudience ?? DEFAULT_API_AUDIENCE, jwks);
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'dev OIDC issuer error'));
     const oidc = provider.callback();
+    const federation = opts.federation ? federationStandIn(opts.federation) : undefined;
     server.on('request', (req, res) => {
+      const path = req.url?.split('?')[0];
+      if (federation && path === FEDERATION_PATH) return federation(req, res);
       if (!req.url?.startsWith('/interaction/')) return oidc(req, res);
       handleInteraction(provider, req, res, logger);
     });
@@ -93,6 +113,17 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
         response_types: [],
         redirect_uris: [],
       })),
+      {
+        client_id: CONSOLE_CLIENT_ID,
+        client_name: 'jit-broker console (dev)',
+        client_secret: CONSOLE_CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        // The default local stack; any loopback port is accepted too (allowLoopbackConsolePorts).
+        redirect_uris: [`http://127.0.0.1:8080${CONSOLE_CALLBACK_PATH}`],
+        post_logout_redirect_uris: [`http://127.0.0.1:8080${CONSOLE_SIGNED_OUT_PATH}`],
+      },
     ],
     claims: {
       openid: ['sub'],
@@ -112,6 +143,12 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
       devInteractions: { enabled: false },
       deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource, successSource },
       clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, client) =>
@@ -150,8 +187,16 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
       RefreshToken: 14 * DAY,
       Session: 14 * DAY,
     },
+    // OIDC drops offline_access from a code flow without prompt=consent (which would show a consent
+    // screen): the console client gets its refresh token anyway, so its session outlives one access token.
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') &&
+      (code.scopes.has('offline_access') || client.clientId === CONSOLE_CLIENT_ID),
+    // OAuth 2.1: every code flow uses PKCE, confidential clients too.
+    pkce: { required: () => true },
     renderError,
   });
+  allowLoopbackConsolePorts(provider);
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
     await next();
     // Without `interval` RFC 8628 clients wait 5 s between polls; one second keeps dev logins quick.
@@ -161,6 +206,28 @@ function createProvider(issuer: string, apiAudience: string, jwks: JWKS): Provid
     }
   });
   return provider;
+}
+
+/**
+ * The console client may redirect to its callback on a loopback origin with any port (oidc-provider
+ * allows that only for native clients, which always get a consent screen).
+ */
+function allowLoopbackConsolePorts(provider: Provider): void {
+  const client = provider.Client.prototype;
+  const redirect = client.redirectUriAllowed;
+  const postLogout = client.postLogoutRedirectUriAllowed;
+  client.redirectUriAllowed = function (this: typeof client, value: string) {
+    return (
+      redirect.call(this, value) ||
+      (this.clientId === CONSOLE_CLIENT_ID && isLoopbackConsoleUri(value, CONSOLE_CALLBACK_PATH))
+    );
+  };
+  client.postLogoutRedirectUriAllowed = function (this: typeof client, value: string) {
+    return (
+      postLogout.call(this, value) ||
+      (this.clientId === CONSOLE_CLIENT_ID && isLoopbackConsoleUri(value, CONSOLE_SIGNED_OUT_PATH))
+    );
+  };
 }
 
 const findAccount: FindAccount = async (_ctx, sub) => {

@@ -6,11 +6,11 @@ import { devUsers } from './dev-users.js';
 
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>${escapeHtml(title)} · jit-broker dev</title>
-<style>body{font-family:sans-serif;max-width:24rem;margin:3rem auto}.error{color:#b00}input,button{display:block;margin:.5rem 0}</style>
-</head><body><h1>${escapeHtml(title)}</h1>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · jit-broker dev</title>
+<style>body{font-family:sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem}.error{color:#b00}label,input,button{display:block;margin:.5rem 0}</style>
+</head><body><main><h1>${escapeHtml(title)}</h1>
 ${body}
-</body></html>`;
+</main></body></html>`;
 }
 
 export function sendPage(res: ServerResponse, status: number, title: string, body: string): void {
@@ -29,8 +29,10 @@ export function loginForm(uid: string, error?: string): string {
     : `<p>Dev users: ${users} (password = username).</p>`;
   return `${intro}
 <form method="post" action="/interaction/${escapeHtml(uid)}">
-  <input type="text" name="username" placeholder="username" autofocus required>
-  <input type="password" name="password" placeholder="password" required>
+  <label for="username">Username</label>
+  <input type="text" id="username" name="username" autocomplete="username" autofocus required>
+  <label for="password">Password</label>
+  <input type="password" id="password" name="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>`;
 }
@@ -67,6 +69,20 @@ export async function userCodeConfirmSource(
 
 export async function successSource(ctx: KoaContextWithOIDC): Promise<void> {
   ctx.body = page('Signed in', '<p>You are signed in; return to the terminal.</p>');
+}
+
+/** RP-initiated logout (the console's "Sign out everywhere"): the issuer asks before ending its session. */
+export async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {
+  ctx.body = page(
+    'Sign out',
+    `<p>Sign out of the jit-broker dev issuer too?</p>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+  );
+}
+
+export async function postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void> {
+  ctx.body = page('Signed out', '<p>You are signed out of the jit-broker dev issuer.</p>');
 }
 
 export const renderError: Configuration['renderError'] = (ctx, out) => {

@@ -1,5 +1,6 @@
 // Runs the dev OIDC issuer on its own: `npx tsx infra/oidc/server.ts`. Env: OIDC_PORT (4444),
-// OIDC_HOST (127.0.0.1), OIDC_ISSUER (defaults to http://<host>:<port>).
+// OIDC_HOST (127.0.0.1), OIDC_ISSUER (defaults to http://<host>:<port>); with AWS_ENDPOINT_URL
+// (moto) it also serves the AWS console federation stand-in at /federation.
 import { pino } from 'pino';
 import { startDevIssuer } from './issuer.js';
 
@@ -16,6 +17,14 @@ try {
     port,
     issuer: process.env.OIDC_ISSUER || undefined,
     logger,
+    ...(process.env.AWS_ENDPOINT_URL
+      ? {
+          federation: {
+            awsEndpoint: process.env.AWS_ENDPOINT_URL,
+            region: process.env.AWS_REGION || 'us-east-1',
+          },
+        }
+      : {}),
   });
   logger.info({ url: issuer.url }, `dev OIDC issuer listening on ${issuer.url}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -4,12 +4,16 @@ import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
 import { pino } from 'pino';
 import { createAuthenticator, defaultPersonIssuer, type IssuerConfig, parseIssuers } from '../../api/auth.js';
+import type { ConsoleSettings } from '../../api/console/index.js';
 import { GrantService } from '../../api/grant-service.js';
 import { buildServer } from '../../api/server.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_CLIENT_SECRET } from '../../infra/oidc/console-client.js';
 import { clientCredentialsToken, devIssuersYaml, findDevClient } from '../../infra/oidc/dev-clients.js';
 import { deviceLogin } from '../../infra/oidc/device-login.js';
+import { freePort } from '../../infra/process.js';
 import { fileDirectory } from '../../integrations/directory.js';
 import { createSlackClient } from '../../integrations/slack/client.js';
+import { parsePayloadKeys } from '../../platform/payload-codec.js';
 import { openAuditStore } from '../../store/index.js';
 import type { DevUserName, TestBroker } from './broker.js';
 import { testDataConverter, testStack } from './stack.js';
@@ -53,6 +57,15 @@ export async function startFakeFederation(): Promise<{
   return { url, sessions, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
+/** The tests' console session key: fixed, protects nothing but test sessions. */
+export const testConsoleKeys = 'test-console:ZGV2LW9ubHktdGVzdC1jb25zb2xlLXNlc3Npb24ta2U=';
+
+export interface TestConsoleOptions {
+  /** The console's public URL; default the test API's own. Replicas behind one URL share it. */
+  publicUrl?: string;
+  maxSessionSeconds?: number;
+}
+
 export async function startTestApi(
   broker: TestBroker,
   federationEndpoint = 'http://127.0.0.1:9/federation',
@@ -60,9 +73,25 @@ export async function startTestApi(
     slack?: { signingSecret: string; botToken: string; apiUrl: string; directoryFile?: string };
     /** More trusted issuers (default: the dev issuer's workload clients, as `npm start` has them). */
     issuers?: IssuerConfig[];
+    /** Serve the web console too, signing in through the test stack's dev issuer. */
+    console?: TestConsoleOptions;
+    /** Collects the API's log lines (info and up) here. */
+    logLines?: string[];
   } = {},
 ): Promise<TestApi> {
   const stack = testStack();
+  // The console needs its URL before the server is built (redirect URI, accepted origin).
+  const port = opts.console ? await freePort() : 0;
+  const consoleSettings: ConsoleSettings | undefined = opts.console && {
+    publicUrl: opts.console.publicUrl ?? `http://127.0.0.1:${port}/`,
+    issuer: stack.oidcIssuer,
+    clientId: CONSOLE_CLIENT_ID,
+    clientSecret: CONSOLE_CLIENT_SECRET,
+    scopes: 'openid profile email groups offline_access',
+    sessionKeys: parsePayloadKeys(testConsoleKeys),
+    maxSessionSeconds: opts.console.maxSessionSeconds ?? 12 * 3600,
+    federationEndpoint,
+  };
   const store = await openAuditStore(broker.auditDatabaseUrl);
   const authenticator = createAuthenticator({
     issuers: [
@@ -72,7 +101,9 @@ export async function startTestApi(
     resolveWorkload: (issuer, attributes) => broker.engine.workloads.forToken(issuer, attributes)?.name,
   });
   const app = await buildServer({
-    logger: pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
+    logger: opts.logLines
+      ? pino({ level: 'info' }, { write: (line: string) => void opts.logLines?.push(line) })
+      : pino({ level: process.env.JIT_TEST_API_LOG ?? 'silent' }),
     authenticator,
     engine: broker.engine,
     store,
@@ -95,6 +126,7 @@ export async function startTestApi(
         },
       },
     ],
+    ...(consoleSettings ? { console: consoleSettings } : {}),
     ...(opts.slack
       ? {
           slack: {
@@ -110,7 +142,7 @@ export async function startTestApi(
         }
       : {}),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
   const token = (user: Caller) => {
