@@ -49,7 +49,6 @@ export function buildApp(config: DeployConfig, opts: { outdir?: string; validate
   const targets = new JitTargetsStack(app, STACK_NAMES.targets, {
     config,
     synthesizer: synthesizer(),
-    description: 'jit-broker: target roles under /jit/, their boundaries, the ledger writer',
   });
   const org = new JitOrgStack(app, STACK_NAMES.org, {
     config,

@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
  */
 export function acknowledge(scope: IConstruct, rule: string, reason: string, findings?: string[]): void {
   const ids = findings?.length ? findings.map((f) => `${rule}[${f}]`) : [rule];
-  for (const id of ids) Validations.of(scope).acknowledge({ id: `AwsSolutions::${id}`, reason });
+  for (const id of ids) Validations.of(scope).acknowledge({ id, reason });
 }
 
 /** How cdk-nag prints an ARN built from the stack's partition and account tokens. */

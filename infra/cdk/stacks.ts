@@ -35,7 +35,10 @@ const managedPolicy = (scope: Construct, id: string, nameOrArn: string) =>
  */
 export class JitTargetsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps & { config: DeployConfig }) {
-    super(scope, id, props);
+    super(scope, id, {
+      description: 'jit-broker: target roles under /jit/, their boundaries, the ledger writer',
+      ...props,
+    });
     const { targets } = props.config;
     const broker = new CfnParameter(this, BROKER_PRINCIPAL_PARAMETER, {
       type: 'String',
