@@ -315,7 +315,9 @@ describe('target roles', () => {
     assert.deepEqual(writer.AssumeRolePolicyDocument.Statement, [
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: broker } },
     ]);
-    const statements = writer.Policies[0].PolicyDocument.Statement as PolicyStatementJson[];
+    const statements = statementsOf(targets)
+      .filter((s) => s.roles.includes('jit-ledger-writer'))
+      .map((s) => s.statement);
     const allows = statements.filter((s) => s.Effect === 'Allow');
     assert.deepEqual(allows.flatMap((s) => [s.Action].flat()).sort(), [
       'iam:DeleteRolePolicy',

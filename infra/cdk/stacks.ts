@@ -87,14 +87,16 @@ export class JitBrokerStack extends Stack {
         'jit-broker API and worker: issues target-role sessions, writes ledgers via the ledger writer',
       assumedBy: brokerPrincipal(this, config.broker.trust),
       maxSessionDuration: Duration.hours(1),
-      inlinePolicies: {
-        'jit-broker': new iam.PolicyDocument({
-          statements: brokerStatements(config.targets.accounts, partition),
-        }),
-      },
+    });
+    // A separate AWS::IAM::Policy rather than the role's Policies property: moto's CloudFormation
+    // stores the latter unserialized and then fails every call of the role's sessions.
+    const policy = new iam.Policy(this, 'BrokerPolicy', {
+      policyName: 'jit-broker',
+      roles: [this.role],
+      statements: brokerStatements(config.targets.accounts, partition),
     });
     acknowledge(
-      this.role,
+      policy,
       'AwsSolutions-IAM5',
       'Target roles are named by the platform team: the broker may assume any role under /jit/ tagged jit-target=true in the listed accounts, nothing outside that path.',
       config.targets.accounts.map((account) => `Resource::${targetRoleArn(account, '*', partition)}`),

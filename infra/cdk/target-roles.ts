@@ -191,14 +191,15 @@ export class JitLedgerWriterRole extends Construct {
       description: `jit-broker: writes the ${REVOCATION_POLICY_NAME} inline policy of /jit/ roles`,
       assumedBy: new iam.ArnPrincipal(props.brokerPrincipalArn),
       maxSessionDuration: Duration.hours(1),
-      inlinePolicies: {
-        [LEDGER_WRITER_ROLE_NAME]: new iam.PolicyDocument({
-          statements: ledgerWriterStatements(stack, props),
-        }),
-      },
+    });
+    // AWS::IAM::Policy, not the role's Policies property (see JitBrokerStack: moto).
+    const policy = new iam.Policy(this, 'Policy', {
+      policyName: LEDGER_WRITER_ROLE_NAME,
+      roles: [this.role],
+      statements: ledgerWriterStatements(stack, props),
     });
     acknowledge(
-      this.role,
+      policy,
       'AwsSolutions-IAM5',
       'Target roles are many and named by the platform team; the writer is scoped to the /jit/ path, to roles bounded by the JIT boundaries, and explicitly denied every widening action.',
       [`Resource::${tokenArn(`role${TARGET_ROLE_PATH}*`)}`],
