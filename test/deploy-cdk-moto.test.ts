@@ -465,7 +465,7 @@ async function startDeployedBroker(): Promise<{
   }
   writeFileSync(catalogFile, stringify(catalog));
   // The catalog is in step with the app before the broker ever reads it.
-  assert.deepEqual(catalogProblems(loadCatalog(catalogFile), config), []);
+  assert.deepEqual(catalogProblems(loadCatalog(catalogFile).roles, config), []);
 
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('deploy');

@@ -53,7 +53,7 @@ export function catalogProblems(roles: CatalogRole[], config: DeployConfig): str
 if (process.argv[1] === import.meta.filename) {
   const policyDir = process.env.JIT_POLICY_DIR ?? join(repoRoot, 'policies');
   const file = process.argv[2] ?? join(policyDir, 'catalog.yaml');
-  const problems = catalogProblems(loadCatalog(file), loadDeployConfig());
+  const problems = catalogProblems(loadCatalog(file).roles, loadDeployConfig());
   if (problems.length > 0) {
     process.stderr.write(`${file} names roles the CDK app does not create:\n`);
     for (const problem of problems) process.stderr.write(`  ${problem}\n`);
