@@ -84,10 +84,7 @@ export class PolicyEngine {
   /** Roles the principal may request at all: for the role's full maximum, with a ticket if needed. */
   requestableRoles(principal: Principal, now: Date = new Date()): CatalogRole[] {
     return this.catalog.filter((role) => {
-      const context = {
-        ...requestContext(role, role.maxDurationSeconds, 'listing', 'TICKET', role.breakGlass, now),
-        onCall: this.onCall.isOnCall(principal, now),
-      };
+      const context = this.listingContext(principal, role, 'TICKET', now);
       const decision = this.authorizer.onRole(principal, 'request', role.id, context);
       return decision.allow && decision.errors.length === 0;
     });
@@ -97,9 +94,17 @@ export class PolicyEngine {
   ticketRequired(principal: Principal, roleId: string, now: Date = new Date()): boolean {
     const role = this.byId.get(roleId);
     if (!role) return false;
-    const context = requestContext(role, role.maxDurationSeconds, 'listing', undefined, role.breakGlass, now);
+    const context = this.listingContext(principal, role, undefined, now);
     const decision = this.authorizer.onRole(principal, 'request', role.id, context);
     return !(decision.allow && decision.errors.length === 0);
+  }
+
+  /** The context of a request for the role's longest duration, as listings ask it. */
+  private listingContext(principal: Principal, role: CatalogRole, ticket: string | undefined, now: Date) {
+    return {
+      ...requestContext(role, role.maxDurationSeconds, 'listing', ticket, role.breakGlass, now),
+      onCall: this.onCall.isOnCall(principal, now),
+    };
   }
 
   evaluateRequest(principal: Principal, roleId: string, ctx: RequestContext): RequestDecision {

@@ -101,9 +101,12 @@ describe('policy inputs', () => {
   });
 
   test('the schedule decides, not the oncall group: an override puts alice on call', () => {
-    const { dir } = policiesWith(
-      (text) =>
-        `${text}  overrides:\n    - { rotation: primary, person: alice, from: 2026-03-02T00:00:00Z, to: 2026-03-03T00:00:00Z }\n`,
+    const { dir } = policiesWith((text) =>
+      // Under onCall, wherever it sits in the file.
+      text.replace(
+        '      people: [erin]\n',
+        '      people: [erin]\n  overrides:\n    - { rotation: primary, person: alice, from: 2026-03-02T00:00:00Z, to: 2026-03-03T00:00:00Z }\n',
+      ),
     );
     const covered = PolicyEngine.load(dir);
     const decision = covered.evaluateRequest(alice, 'prod-admin', {
@@ -237,7 +240,11 @@ describe('catalog fields, checked at load', () => {
     );
     expectError(
       (text) =>
-        `${text}  overrides:\n    - { rotation: secondary, person: alice, from: 2026-03-02T00:00:00Z, to: 2026-03-03T00:00:00Z }\n`,
+        // Under onCall, wherever it sits in the file.
+        text.replace(
+          '      people: [erin]\n',
+          '      people: [erin]\n  overrides:\n    - { rotation: secondary, person: alice, from: 2026-03-02T00:00:00Z, to: 2026-03-03T00:00:00Z }\n',
+        ),
       'rotation: secondary',
       /onCall\.overrides\.0\.rotation: no such rotation/,
     );
