@@ -101,7 +101,7 @@ export const pendingExtension = z.object({
 });
 export type PendingExtension = z.infer<typeof pendingExtension>;
 
-/** DESIGN.md "The grant view": what the API, the console, the CLI and Slack show. */
+/** The grant view: what the API, the console, the CLI and Slack show. */
 export const grantView = z.object({
   id: z.string(),
   status: z.enum(grantStatuses),

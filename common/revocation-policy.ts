@@ -1,4 +1,4 @@
-// The inline deny policy a role's revocation ledger owns (DESIGN.md "Credentials and revocation").
+// The inline deny policy a role's revocation ledger owns.
 import type { LedgerEntry } from './grant.js';
 
 export const REVOCATION_POLICY_NAME = 'jit-revocation-ledger';

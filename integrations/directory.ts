@@ -1,5 +1,5 @@
 // The people directory: who a verified email address is (OIDC `sub` and groups). Slack clicks carry
-// no token, so a Slack reviewer is mapped through here (DESIGN.md "Identity"). The source is a
+// no token, so a Slack reviewer is mapped through here. The source is a
 // YAML/JSON file the operator exports from the IdP; it is re-read when it changes.
 import { readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';

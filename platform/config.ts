@@ -78,7 +78,7 @@ const schema = z
     DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
     /** Folder with schema.cedarschema, policies.cedar and catalog.yaml; defaults to the shipped policies/. */
     JIT_POLICY_DIR: z.string().min(1).optional(),
-    /** Slack is on when both are set (DESIGN.md "Local stack"); see infra/slack/manifest.yaml. */
+    /** Slack is on when both are set; see infra/slack/manifest.yaml. */
     SLACK_BOT_TOKEN: z.string().min(1).optional(),
     SLACK_SIGNING_SECRET: z.string().min(1).optional(),
     /** The Slack Web API base URL (a local fake in tests). */

@@ -1,4 +1,4 @@
-// The policy engine against the shipped policies/catalog (DESIGN.md "Policy", "Local stack" users),
+// The policy engine against the shipped policies/catalog (and the local stack's dev users),
 // and the load errors an operator sees when a policy, the schema or the catalog is broken.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Bearer JWTs from the trusted issuers, checked as DESIGN.md "Identity" says: the token's issuer
+// Bearer JWTs from the trusted issuers, checked as docs/architecture.md says: the token's issuer
 // picks its configuration (api/auth/issuers.ts); then signature by that issuer's current keys,
 // audience, expiry with a little clock skew, an algorithm allow-list, a subject. People get their
 // groups from a configurable claim; workloads get attributes from their issuer's claim mapping and

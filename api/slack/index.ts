@@ -1,4 +1,4 @@
-// The Slack app inside the API process (DESIGN.md: POST /slack/events, Bolt receiver). On only when
+// The Slack app inside the API process (POST /slack/events, a Bolt receiver). On only when
 // SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set; api/main.ts decides.
 import { App, type Logger, LogLevel } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';

@@ -1,4 +1,4 @@
-// The dev issuer's users (DESIGN.md "Local stack"). DEV ONLY: each password is the username and
+// The dev issuer's users. DEV ONLY: each password is the username and
 // sits in source control, which is why the issuer refuses to run with NODE_ENV=production.
 
 export interface DevUser {

@@ -1,4 +1,4 @@
-// The local stack's OIDC issuer (DESIGN.md "Local stack"): oidc-provider with the device flow for
+// The local stack's OIDC issuer: oidc-provider with the device flow for
 // `jit login`, the dev users, and JWT access tokens for the broker API. Development only.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,4 @@
-// Every call the broker makes to the Slack Web API, in one place (DESIGN.md: one module per outside
+// Every call the broker makes to the Slack Web API, in one place (one module per outside
 // system). The worker's activities and the API's interaction handlers both go through these.
 import { ErrorCode, LogLevel, type WebAPICallError, WebClient } from '@slack/web-api';
 import type { ApprovalMessageRef } from '../../common/grant.js';

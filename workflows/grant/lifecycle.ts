@@ -1,4 +1,4 @@
-// The grant lifecycle, one workflow per request (DESIGN.md "The grant lifecycle"):
+// The grant lifecycle, one workflow per request:
 //
 //   evaluate policy -> await approvals -> activate -> run until the end -> settle
 //
