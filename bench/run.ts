@@ -25,6 +25,7 @@ import { GrantClient } from '../platform/grant-client.js';
 import { parsePayloadKeys } from '../platform/payload-codec.js';
 import { finishUpdate } from './floor-workflow.js';
 import { AuditTail } from './lib/audit-tail.js';
+import { type GrantListResult, measureGrantList, seedGrantList } from './lib/grant-list.js';
 import { ApiClient, type OpenLoopResult, openLoop } from './lib/http.js';
 import { type BenchStack, startBenchStack, stopBenchStack } from './lib/stack.js';
 import { type Latency, latency, pool, renderTable, round1, round2, sleep } from './lib/stats.js';
@@ -59,6 +60,8 @@ const size = quick
       f5Pilot: 10,
       f5PilotSeconds: 2,
       f5SlackSeconds: 3,
+      f7Grants: 2_000,
+      f7Requests: 50,
     }
   : {
       warmUp: 10,
@@ -81,6 +84,8 @@ const size = quick
       f5Pilot: 200,
       f5PilotSeconds: 5,
       f5SlackSeconds: 15,
+      f7Grants: 100_000,
+      f7Requests: 500,
     };
 if (args.grants) size.f5 = Number(args.grants.replaceAll('_', ''));
 if (!Number.isInteger(size.f5) || size.f5 <= 0) throw new Error('--grants must be a positive integer');
@@ -153,6 +158,7 @@ interface Results {
     auditEventTypesPerGrant: number;
   };
   f5: Awaited<ReturnType<typeof manyGrants>>;
+  f7: GrantListResult;
 }
 
 async function main(stack: BenchStack, stopping: { now: boolean }): Promise<void> {
@@ -421,6 +427,28 @@ async function main(stack: BenchStack, stopping: { now: boolean }): Promise<void
 
     // ---- 5: many concurrently active short grants in one worker --------------------------------
     results.f5 = await manyGrants({ stack, client, tail, check });
+
+    // ---- 7: the active list over a store of many grants (a second API on its own database) ------
+    const seeded = await seedGrantList({
+      benchAuditFile: stack.auditFile,
+      total: size.f7Grants,
+      activeShare: 0.1,
+      log: say,
+    });
+    const listApi = new ApiClient((await stack.startApi(seeded.databaseUrl)).url, 4);
+    const measured = await measureGrantList({
+      api: listApi,
+      token: await token('dave'),
+      requests: size.f7Requests,
+    });
+    listApi.close();
+    results.f7 = {
+      grants: size.f7Grants,
+      active: seeded.active,
+      seedSeconds: round1(seeded.seedSeconds),
+      ...measured,
+    };
+    check();
   } catch (err) {
     // Whatever was measured before the failure still goes into the table and the JSON.
     failure = err instanceof Error ? err.message : String(err);
@@ -576,7 +604,7 @@ async function manyGrants(opts: { stack: BenchStack; client: Client; tail: Audit
 // ---- the report -----------------------------------------------------------------------------
 
 function report(results: Partial<Results>, failure?: string): void {
-  const { floor, f1, f2, f3, f4, f5, f6 } = results;
+  const { floor, f1, f2, f3, f4, f5, f6, f7 } = results;
   if (!floor) return;
   const ms = (x: number) => (Number.isFinite(x) ? `${round1(x)} ms` : 'n/a');
   const ratio = (x: number, base: number) => (Number.isFinite(x) && base > 0 ? `${round2(x / base)}x` : '');
@@ -780,7 +808,25 @@ function report(results: Partial<Results>, failure?: string): void {
     );
   }
 
-  const keys = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'] as const;
+  if (f7) {
+    const p99 = f7.list.p99;
+    const ok = p99 < 50 && f7.errors === 0;
+    add(
+      'f7',
+      {
+        figure: `7 GET /v1/requests?status=active, ${f7.grants} grants (${f7.active} active)`,
+        target: 'p99 < 50 ms, no errors',
+        p50: ms(f7.list.p50),
+        p99: `${ms(p99)}, ${f7.errors} errors`,
+        ratio: ratio(p99, f7.floor.p99),
+      },
+      p99,
+      50,
+      ok,
+    );
+  }
+
+  const keys = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'] as const;
   for (const key of keys.filter((k) => !results[k])) {
     rows.push({
       figure: `${key.slice(1)} not measured`,

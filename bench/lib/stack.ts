@@ -37,6 +37,8 @@ export interface BenchStack {
   auditFile: string;
   broker: DevCredentials;
   workerPid: number;
+  /** Another API process on a database of its own (the list figure); stopped with the stack. */
+  startApi(databaseUrl: string): Promise<{ url: string }>;
   /** Why the stack cannot be trusted any more (a broker process died), if it cannot. */
   failure(): string | undefined;
   stop(): Promise<void>;
@@ -168,7 +170,24 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
         child: floor,
       }),
     ]);
+    const startApi = async (databaseUrl: string) => {
+      const port = await freePort();
+      const extra = spawnService('bench-api-2', process.execPath, tsEntry('api/main.ts'), {
+        ...env,
+        API_PORT: String(port),
+        DATABASE_URL: databaseUrl,
+      });
+      watch('the second API', extra.child);
+      const url = `http://${host}:${port}`;
+      await waitUntilReady('bench api 2', () => httpOk(`${url}/readyz`), {
+        timeoutMs: 60_000,
+        child: extra.child,
+        logFile: extra.logFile,
+      });
+      return { url };
+    };
     return {
+      startApi,
       temporalAddress: temporal.url,
       motoUrl: moto.url,
       oidcIssuer: oidc.url,

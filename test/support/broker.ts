@@ -292,8 +292,17 @@ export async function startTestBroker(
         process.stderr.write(chunk);
       });
       children.push(child);
+      // Until this very process polls (the server remembers earlier workers' pollers for minutes),
+      // or exits: a worker that refuses to start never polls.
+      const polls = async () => {
+        const { pollers } = await client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: taskQueue },
+        });
+        return pollers.some((p) => p.identity?.startsWith(`${child.pid}@`));
+      };
       const deadline = Date.now() + 60_000;
-      while (!(await grants.workerPolls()) && Date.now() < deadline && child.exitCode === null)
+      while (child.exitCode === null && Date.now() < deadline && !(await polls()))
         await new Promise((r) => setTimeout(r, 100));
       return Object.assign(child, { output: () => stderr });
     },
