@@ -248,7 +248,7 @@ export class GrantService {
    * What this principal may be offered on this grant, by the rules the workflow applies (it still
    * has the last word): a front door shows only these, and a forced one is refused all the same.
    */
-  offeredActions(principal: Principal, view: GrantView): OfferedActions {
+  offeredActions(principal: Principal, view: GrantListItem): OfferedActions {
     const isRequester = view.requester.sub === principal.sub;
     const active = view.status === 'active';
     const approvedByMe = (approvals: { by: string }[]) => approvals.some((a) => a.by === principal.sub);
@@ -325,7 +325,7 @@ export class GrantService {
   }
 
   /** The review verdict Cedar gives this principal on this grant. */
-  private reviewVerdict(principal: Principal, view: GrantView) {
+  private reviewVerdict(principal: Principal, view: GrantListItem) {
     const decision = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub, factsOf(view));
     return { allowed: decision.allowed, policyIds: decision.policyIds };
   }
