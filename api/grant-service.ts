@@ -8,6 +8,7 @@ import type { AccessRefusedData, PrincipalRevokedAllData } from '../common/audit
 import type { ReviewOutcome, ReviewView } from '../common/breakglass-review.js';
 import {
   GRANT_ID,
+  type GrantListItem,
   type GrantStatus,
   type GrantView,
   type IssuedCredentials,
@@ -97,6 +98,8 @@ export interface OfferedActions {
   credentials: boolean;
   /** What a review would decide: the request, or a pending extension. Absent: no review offered. */
   review?: ReviewTarget;
+  /** Acknowledge or flag the open post-hoc review of this break-glass grant. */
+  breakGlassReview?: true;
 }
 
 export interface ListRequest {
@@ -245,7 +248,7 @@ export class GrantService {
    * What this principal may be offered on this grant, by the rules the workflow applies (it still
    * has the last word): a front door shows only these, and a forced one is refused all the same.
    */
-  offeredActions(principal: Principal, view: GrantView): OfferedActions {
+  offeredActions(principal: Principal, view: GrantListItem): OfferedActions {
     const isRequester = view.requester.sub === principal.sub;
     const active = view.status === 'active';
     const approvedByMe = (approvals: { by: string }[]) => approvals.some((a) => a.by === principal.sub);
@@ -262,6 +265,7 @@ export class GrantService {
       extend: isRequester && active && !view.pendingExtension,
       credentials: isRequester && active,
       ...(review ? { review } : {}),
+      ...(this.mayDecideReview(principal, view) ? { breakGlassReview: true as const } : {}),
     };
   }
 
@@ -321,13 +325,13 @@ export class GrantService {
   }
 
   /** The review verdict Cedar gives this principal on this grant. */
-  private reviewVerdict(principal: Principal, view: GrantView) {
+  private reviewVerdict(principal: Principal, view: GrantListItem) {
     const decision = this.deps.engine.mayApprove(principal, view.role.id, view.requester.sub, factsOf(view));
     return { allowed: decision.allowed, policyIds: decision.policyIds };
   }
 
   /** The verdict on deciding the post-hoc review of this break-glass grant. */
-  private breakGlassReviewVerdict(principal: Principal, view: GrantView) {
+  private breakGlassReviewVerdict(principal: Principal, view: GrantListItem) {
     const decision = this.deps.engine.mayReview(principal, view.role.id, view.requester.sub, factsOf(view));
     return { allowed: decision.allowed, policyIds: decision.policyIds };
   }
@@ -618,14 +622,26 @@ export class GrantService {
   /** What a review decision by this principal would get, before asking them why (Slack's flag modal). */
   async assertMayDecideReview(principal: Principal, id: string): Promise<GrantView> {
     const view = await this.get(principal, id);
-    if (!view.review) throw new ApiError('no_review', 'only break-glass grants have a post-hoc review');
-    if (principal.kind === 'workload') throw new ApiError('not_eligible', 'workloads never review access');
-    if (samePerson(principal, view.requester))
-      throw new ApiError('self_approval', 'you cannot review your own break-glass access');
-    if (!this.breakGlassReviewVerdict(principal, view).allowed)
-      throw new ApiError('not_eligible', 'you are not a reviewer of this role');
-    if (view.review.status !== 'open') throw new ApiError('review_closed', 'the review was already decided');
+    const refusal = this.reviewRefusal(principal, view);
+    if (refusal) throw refusal;
     return view;
+  }
+
+  /** Whether this principal may decide this grant's open post-hoc review (a list row will do). */
+  mayDecideReview(principal: Principal, view: GrantListItem): boolean {
+    return this.reviewRefusal(principal, view) === undefined;
+  }
+
+  /** Why this principal may not decide this grant's post-hoc review now; undefined if they may. */
+  private reviewRefusal(principal: Principal, view: GrantListItem): ApiError | undefined {
+    if (!view.review) return new ApiError('no_review', 'only break-glass grants have a post-hoc review');
+    if (principal.kind === 'workload') return new ApiError('not_eligible', 'workloads never review access');
+    if (samePerson(principal, view.requester))
+      return new ApiError('self_approval', 'you cannot review your own break-glass access');
+    if (!this.breakGlassReviewVerdict(principal, view).allowed)
+      return new ApiError('not_eligible', 'you are not a reviewer of this role');
+    if (view.review.status !== 'open') return new ApiError('review_closed', 'the review was already decided');
+    return undefined;
   }
 
   /** The requester reminds the reviewers of a pending request (the workflow rate-limits it). */
@@ -714,8 +730,8 @@ export class GrantService {
 }
 
 /** What Cedar knows about a grant when someone acts on it. */
-const escalated = (view: GrantView) => view.followUp?.escalatedAt !== undefined;
-const factsOf = (view: GrantView) => ({
+const escalated = (view: GrantListItem) => view.followUp?.escalatedAt !== undefined;
+const factsOf = (view: GrantListItem) => ({
   durationSeconds: view.duration,
   reason: view.reason,
   breakGlass: view.breakGlass,

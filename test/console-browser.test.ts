@@ -285,7 +285,7 @@ test('dave searches grants and events, exports them and verifies the chain; the 
   await checkPage(page, 'grant-audited');
 });
 
-test('erin takes break-glass: she confirms it is an emergency and it is active at once', async () => {
+test('erin takes break-glass: she confirms it is an emergency and it is active at once; bob flags it in its post-hoc review and revokes it', async () => {
   const { page } = await person('erin');
   await page.goto(`${api.url}/request?role=breakglass-admin`);
   await page.getByText('This is an emergency').waitFor();
@@ -303,6 +303,48 @@ test('erin takes break-glass: she confirms it is an emergency and it is active a
     /None needed: break-glass, reviewed after the fact/,
   );
   await checkPage(page, 'grant-break-glass');
+  const id = grantIdOf(page);
+  // Its post-hoc review opens a moment later; erin sees it, with no way to decide it herself.
+  await liveText(page, '#grant-review', /Review open due/);
+  assert.equal(await page.locator('form[action$="/acknowledge"], form[action$="/flag"]').count(), 0);
+
+  // bob finds it in the Break-glass reviews of his queue and flags it from the grant page, revoking it.
+  const bob = await person('bob');
+  await bob.page.goto(`${api.url}/reviews`);
+  const card = bob.page.locator('#breakglass-reviews article', { hasText: 'pager: database down' });
+  await card.waitFor();
+  assert.match(await text(card), /erin@example\.test: breakglass-admin .*Review due/);
+  await checkPage(bob.page, 'review-queue-break-glass');
+  await card.getByRole('link', { name: /breakglass-admin/ }).click();
+  await bob.page.waitForURL(new RegExp(`/grants/${id}$`));
+  const panel = bob.page.locator('#breakglass-review');
+  await panel.getByRole('button', { name: 'Flag' }).click();
+  // The browser asks for the required reason before anything is sent.
+  assert.equal(
+    await panel
+      .getByLabel('Why flag it')
+      .evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid),
+    false,
+  );
+  await panel.getByLabel('Why flag it').fill('the database was up; no page was open');
+  await panel.getByLabel('Also revoke the grant now').check();
+  await panel.getByRole('button', { name: 'Flag' }).click();
+  await bob.page
+    .getByText(/Flagged the break-glass use of breakglass-admin by erin@example\.test\./)
+    .waitFor();
+  await liveText(bob.page, '#grant-review', /Flagged .*by you, on time/);
+  assert.match(
+    await text(bob.page.locator('#grant-review')),
+    /Comment ?the database was up; no page was open/,
+  );
+  await checkPage(bob.page, 'grant-break-glass-review', { committed: true });
+
+  // erin's page follows live: flagged by bob, and her access revoked.
+  await liveText(page, '#grant-review', /Flagged .*by bob@example\.test, on time/);
+  await liveText(page, '#grant-status', /Revoked/);
+  const view = await broker.store.grants.get(id);
+  assert.equal(view?.status, 'revoked');
+  assert.equal(view?.review?.outcome, 'flagged');
 });
 
 test('refusals: alice has no queue; a forged CSRF token and a cookie replayed from another origin change nothing', async () => {

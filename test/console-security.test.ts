@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SessionSealer } from '../api/console/session.js';
+import { reviewWorkflowId } from '../common/review-messages.js';
 import { parsePayloadKeys } from '../platform/payload-codec.js';
 import { rawConnectionForTests } from '../store/index.js';
 import { startFakeFederation, startTestApi, type TestApi, testConsoleKeys } from './support/api.js';
+import { eventually } from './support/assertions.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
 import { ConsoleClient, mainText, parseForms } from './support/console.js';
 
@@ -549,6 +551,138 @@ describe('AWS console sign-in', () => {
     } finally {
       await local.close();
     }
+  });
+});
+
+/** erin takes break-glass; resolves once its post-hoc review is open in the read model. */
+async function breakGlassGrant(reason: string): Promise<string> {
+  const grant = await broker.request('erin', 'breakglass-admin', { durationSeconds: 1800, reason });
+  const id = grant.workflowId;
+  await eventually('the review open', async () =>
+    (await broker.store.grants.get(id))?.review?.status === 'open' ? true : undefined,
+  );
+  return id;
+}
+
+const reviewForms = (html: string) => parseForms(html).filter((f) => /\/(acknowledge|flag)$/.test(f.action));
+
+describe('break-glass reviews, with the rules of the API', () => {
+  test('bob acknowledges erin’s break-glass use from his queue; erin, an auditor and a non-reviewer are refused and change nothing', async () => {
+    const id = await breakGlassGrant('pager: queue backlog, nobody to approve');
+    const [alice, bob, dave, erin] = await Promise.all([
+      signedIn('alice'),
+      signedIn('bob'),
+      signedIn('dave'),
+      signedIn('erin'),
+    ]);
+
+    const queue = await bob.get('/reviews');
+    const card = queue.html.split('<article').find((part) => part.includes(`bg-${id}`));
+    assert.ok(card, 'in the Break-glass reviews section of the queue');
+    assert.match(mainText(queue.html), /Break-glass reviews \(\d+\)/);
+    assert.ok(card.includes('pager: queue backlog') && card.includes('erin@example.test'));
+    const bobPage = await bob.get(`/grants/${id}`);
+    assert.equal(reviewForms(bobPage.html).length, 2, 'acknowledge and flag');
+    assert.match(bobPage.html, /name="revoke"/, 'revoking is offered while the grant is active');
+
+    // The person who used the access sees the review, not its forms; forced, it is refused.
+    const erinPage = await erin.get(`/grants/${id}`);
+    assert.match(mainText(erinPage.html), /Post-hoc review Review open due/);
+    assert.equal(reviewForms(erinPage.html).length, 0, 'no self-review offered');
+    const erinToken = parseForms(erinPage.html)[0]?.fields.get('_csrf') ?? '';
+    const before = await acceptedUpdates(reviewWorkflowId(id));
+    const self = await erin.submit(bobPage.html, '/acknowledge', { _csrf: erinToken });
+    assert.equal(self.status, 403);
+    assert.match(mainText(self.html), /cannot review your own/);
+
+    // An auditor reads the review but decides nothing; alice, no reviewer, does not even see it.
+    const davePage = await dave.get(`/grants/${id}`);
+    assert.match(mainText(davePage.html), /Post-hoc review Review open/);
+    assert.equal(reviewForms(davePage.html).length, 0);
+    const daveToken = parseForms(davePage.html)[0]?.fields.get('_csrf') ?? '';
+    const auditor = await dave.submit(bobPage.html, '/acknowledge', { _csrf: daveToken });
+    assert.equal(auditor.status, 403);
+    assert.match(mainText(auditor.html), /not a reviewer/);
+    const alicePage = await alice.get(`/grants/${id}`);
+    assert.equal(alicePage.status, 404);
+    const aliceToken = parseForms((await alice.get('/grants')).html)[0]?.fields.get('_csrf') ?? '';
+    const outsider = await alice.submit(bobPage.html, '/flag', {
+      _csrf: aliceToken,
+      reason: 'x',
+      revoke: 'on',
+    });
+    assert.equal(outsider.status, 404);
+
+    // A flag needs a reason: 400, the field named, nothing sent.
+    const noReason = await bob.submit(bobPage.html, '/flag', { reason: '  ' });
+    assert.equal(noReason.status, 400);
+    assert.match(mainText(noReason.html), /Why flag it .*is required/);
+    const extra = await bob.submit(bobPage.html, '/acknowledge', { outcome: 'flagged' });
+    assert.equal(extra.status, 400, 'unknown fields are refused');
+    assert.equal(await acceptedUpdates(reviewWorkflowId(id)), before, 'no refused decision was sent');
+    const still = await broker.store.grants.get(id);
+    assert.equal(still?.review?.status, 'open');
+    assert.equal(still?.status, 'active');
+
+    const acknowledged = await bob.submit(queue.html, `/grants/${id}/acknowledge`, {
+      comment: 'checked the runbook; justified',
+    });
+    assert.equal(acknowledged.status, 303, mainText(acknowledged.html));
+    assert.equal(acknowledged.location, `${api.url}/reviews`);
+    assert.match(
+      mainText((await bob.follow(acknowledged)).html),
+      /Acknowledged the break-glass use of breakglass-admin by erin@example\.test/,
+    );
+    const decided = await eventually('the review decided', async () => {
+      const view = await broker.store.grants.get(id);
+      return view?.review?.status === 'decided' ? view : undefined;
+    });
+    assert.equal(decided.review?.outcome, 'acknowledged');
+    assert.equal(decided.review?.reviewer, 'bob');
+    assert.equal(decided.review?.comment, 'checked the runbook; justified');
+    assert.equal(decided.status, 'active', 'acknowledging leaves the grant alone');
+    const seen = mainText((await erin.get(`/grants/${id}`)).html);
+    assert.match(seen, /Acknowledged .*by bob@example\.test, on time/);
+    assert.match(seen, /Comment checked the runbook; justified/);
+    const decidedMark = (await bob.get('/reviews')).html.split('<article').find((p) => p.includes(id));
+    assert.ok(decidedMark?.includes('You acknowledged'), 'marked in the decided list');
+
+    // Decided once: a second decision is refused.
+    const again = await bob.submit(
+      bobPage.html.replaceAll(/name="key" value="[^"]+"/g, 'name="key" value="another-form-key-2"'),
+      '/flag',
+      { reason: 'second thoughts' },
+    );
+    assert.equal(again.status, 409);
+    assert.equal((await broker.store.grants.get(id))?.review?.outcome, 'acknowledged');
+  });
+
+  test('a flag that asks for it revokes the active grant', async () => {
+    const id = await breakGlassGrant('pager: cache stampede');
+    const carol = await signedIn('carol');
+    const page = await carol.get(`/grants/${id}`);
+    const flagged = await carol.submit(page.html, '/flag', {
+      reason: 'no incident was open',
+      revoke: 'on',
+    });
+    assert.equal(flagged.status, 303, mainText(flagged.html));
+    assert.match(
+      mainText((await carol.follow(flagged)).html),
+      /Flagged the break-glass use of breakglass-admin/,
+    );
+    const view = await eventually('revoked and flagged', async () => {
+      const v = await broker.store.grants.get(id);
+      return v?.status === 'revoked' && v.review?.status === 'decided' ? v : undefined;
+    });
+    assert.equal(view.review?.outcome, 'flagged');
+    assert.equal(view.review?.reviewer, 'carol');
+    assert.equal(view.review?.revokeRequested, true);
+    assert.equal(view.endedBy, 'carol');
+    const erin = await signedIn('erin');
+    const seen = mainText((await erin.get(`/grants/${id}`)).html);
+    assert.match(seen, /Flagged .*by carol@example\.test, on time/);
+    assert.match(seen, /Comment no incident was open/);
+    assert.match(seen, /asked for the grant to be revoked/);
   });
 });
 

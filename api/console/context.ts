@@ -29,7 +29,8 @@ export interface ConsolePage {
 const friendly: Partial<Record<ErrorCode, string>> = {
   not_found: "We can't find that. It may not exist, or you may not be allowed to see it.",
   forbidden: 'This page is not for you: your groups do not allow it.',
-  self_approval: 'You cannot review your own request.',
+  self_approval: 'You cannot review your own request or your own break-glass access.',
+  review_closed: 'This review has already been decided.',
   not_eligible: 'You are not a reviewer for this role.',
   not_requester: 'Only the person who asked for this grant can do that.',
   already_approved: 'You have already approved this; someone else must approve too.',

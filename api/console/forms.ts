@@ -52,6 +52,23 @@ export const denyForm = z.strictObject({
   returnTo: optional(returnTo),
 });
 
+/** The post-hoc review of a break-glass grant: acknowledge (comment optional) or flag (why, required). */
+export const acknowledgeForm = z.strictObject({
+  ...csrf,
+  key: formKey,
+  comment: optional(readable(z.string().trim().max(500))),
+  returnTo: optional(returnTo),
+});
+
+export const flagForm = z.strictObject({
+  ...csrf,
+  key: formKey,
+  reason: text(500),
+  /** A checkbox: revoke the grant too, if it is still active. */
+  revoke: optional(z.literal('on')),
+  returnTo: optional(returnTo),
+});
+
 export const revokeForm = z.strictObject({ ...csrf, key: formKey, reason: text(500) });
 export const extendForm = z.strictObject({ ...csrf, key: formKey, duration, reason: text(500) });
 export const plainForm = z.strictObject({ ...csrf, key: formKey });

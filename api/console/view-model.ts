@@ -2,6 +2,7 @@
 // Times stay ISO 8601 here; pages print them in UTC and the browser rewrites them in the reader's
 // zone (assets/console.js).
 import type { GrantListItem, GrantStatus, RoleView } from '../../common/grant.js';
+import { workloadNameOf } from '../../common/identity.js';
 
 export type Tone = 'pending' | 'active' | 'ended' | 'refused';
 
@@ -97,6 +98,55 @@ export function who(sub: string, email?: string, me?: string): string {
   return email ?? sub;
 }
 
+/** Who asked: a person, or a workload by its catalog name, and for whom it asked. */
+export function requester(view: GrantListItem, me?: string): string {
+  const workload = view.requester.kind === 'workload' ? workloadNameOf(view.requester.sub) : undefined;
+  const asker = workload
+    ? `${workload} (workload)`
+    : `${who(view.requester.sub, view.requester.email, me)}${view.requester.kind === 'workload' ? ' (workload)' : ''}`;
+  const behalf = view.onBehalfOf;
+  return behalf ? `${asker} on behalf of ${who(behalf.sub, behalf.email, me)}` : asker;
+}
+
+/** Where a break-glass grant's post-hoc review stands; undefined for other grants. */
+export interface ReviewLine {
+  label: string;
+  tone: Tone;
+  time?: { prefix: string; iso: string };
+  detail?: string;
+  /** Open past its deadline. */
+  overdue: boolean;
+}
+
+export function reviewLine(view: GrantListItem, me?: string, now = Date.now()): ReviewLine | undefined {
+  if (!view.breakGlass) return undefined;
+  const r = view.review;
+  // Opens when the grant activates, a moment after; a grant refused before that has none.
+  if (!r) return { label: 'Review not open yet', tone: 'pending', overdue: false };
+  if (r.status === 'open') {
+    const overdue = Date.parse(r.deadline) < now;
+    const escalated = r.escalations
+      ? `escalated ${r.escalations} time${r.escalations === 1 ? '' : 's'}`
+      : undefined;
+    return {
+      label: overdue ? 'Review overdue' : 'Review open',
+      tone: overdue ? 'refused' : 'pending',
+      time: { prefix: overdue ? 'was due' : 'due', iso: r.deadline },
+      ...(escalated ? { detail: escalated } : {}),
+      overdue,
+    };
+  }
+  const by = r.reviewer ? ` by ${who(r.reviewer, r.reviewerEmail, me)}` : '';
+  const when = r.onTime === undefined ? '' : r.onTime ? ', on time' : ', late';
+  return {
+    label: r.outcome === 'flagged' ? 'Flagged' : 'Acknowledged',
+    tone: r.outcome === 'flagged' ? 'refused' : 'active',
+    ...(r.decidedAt ? { time: { prefix: 'at', iso: r.decidedAt } } : {}),
+    detail: `${by}${when}`.replace(/^ /, '').replace(/^, /, ''),
+    overdue: false,
+  };
+}
+
 /** "1 h 30 min", "45 min", "2 h", "30 s". */
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '0 min';
@@ -160,6 +210,8 @@ export function roleNeeds(role: RoleView): string {
 /** Helpers the templates call. */
 export const viewHelpers = {
   statusLine,
+  reviewLine,
+  requester,
   who,
   person,
   endedBy,

@@ -6,7 +6,17 @@ import type { GrantView } from '../../../common/grant.js';
 import { ApiError } from '../../errors.js';
 import type { ConsoleContext, ConsolePage } from '../context.js';
 import { describeError } from '../context.js';
-import { approveForm, denyForm, extendForm, FormError, parseForm, plainForm, revokeForm } from '../forms.js';
+import {
+  acknowledgeForm,
+  approveForm,
+  denyForm,
+  extendForm,
+  FormError,
+  flagForm,
+  parseForm,
+  plainForm,
+  revokeForm,
+} from '../forms.js';
 import { duration, who } from '../view-model.js';
 import { renderReviews } from './reviews.js';
 
@@ -122,6 +132,40 @@ export const grantPage: ConsolePage = {
           ? 'the extension'
           : `${view.role.id} for ${who(view.requester.sub, view.requester.email)}`;
       return { view, message: `Denied ${what}.`, ...(form.returnTo ? { returnTo: form.returnTo } : {}) };
+    });
+
+    // The break-glass review, through GrantService.review as `POST /v1/requests/:id/review` does.
+    act('acknowledge', async (req, id) => {
+      const form = parseForm(acknowledgeForm, req.body);
+      const view = await grants.review(
+        req.principal,
+        id,
+        { outcome: 'acknowledged', ...(form.comment ? { comment: form.comment } : {}) },
+        decision(req, 'acknowledge', form.key),
+      );
+      const message = `Acknowledged the break-glass use of ${view.role.id} by ${who(view.requester.sub, view.requester.email)}.`;
+      return { view, message, ...(form.returnTo ? { returnTo: form.returnTo } : {}) };
+    });
+
+    act('flag', async (req, id) => {
+      const form = parseForm(flagForm, req.body);
+      const revoke = form.revoke === 'on';
+      const view = await grants.review(
+        req.principal,
+        id,
+        { outcome: 'flagged', comment: form.reason, ...(revoke ? { revoke } : {}) },
+        decision(req, 'flag', form.key),
+      );
+      // The read model may not have the revocation yet; say only what it shows.
+      const ended = !revoke
+        ? ''
+        : view.status === 'revoked'
+          ? ' The grant is revoked.'
+          : view.status === 'active'
+            ? ' The grant is being revoked.'
+            : ' The grant had already ended.';
+      const message = `Flagged the break-glass use of ${view.role.id} by ${who(view.requester.sub, view.requester.email)}.${ended}`;
+      return { view, message, ...(form.returnTo ? { returnTo: form.returnTo } : {}) };
     });
 
     act('cancel', async (req, id) => {
