@@ -22,6 +22,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { build as esbuild } from 'esbuild';
+import { sharedWorkflowModules } from '../worker/bundle.js';
 import { repoRoot } from './paths.js';
 
 export const distDir = join(repoRoot, 'dist');
@@ -91,6 +92,7 @@ export async function build(
   const { code } = await bundleWorkflowCode({
     // The compiled JavaScript: the bundle holds exactly what dist/ ships.
     workflowsPath: join(distDir, 'workflows/index.js'),
+    preloadModules: sharedWorkflowModules,
     logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
   });
   const bundlePath = join(distDir, 'worker/workflow-bundle.js');

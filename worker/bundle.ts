@@ -7,6 +7,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { workflowsPath } from './worker.js';
 
+/**
+ * Libraries the workflows import, evaluated once per worker and shared by every workflow (the SDK
+ * deep-freezes them). Without this, the SDK evaluates each module anew inside every workflow it
+ * creates: zod alone then costs hundreds of kB of heap per cached grant and CPU per activation.
+ * Only stateless libraries belong here; our own modules stay per workflow.
+ */
+export const sharedWorkflowModules = [
+  'zod',
+  '@noble/curves/ed25519.js',
+  '@noble/hashes/sha2.js',
+  '@noble/hashes/utils.js',
+  '@scure/base',
+  'confusables',
+];
+
 /** Where `npm run build` writes the bundle: dist/worker/workflow-bundle.js, beside the compiled worker. */
 export const prebuiltBundlePath = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
 
@@ -24,14 +39,15 @@ const childScript = `
 const { bundleWorkflowCode } = await import(process.argv[1]);
 const quiet = () => {};
 const logger = { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: (m, meta) => console.error(m, meta ?? '') };
-const { code } = await bundleWorkflowCode({ workflowsPath: process.argv[2], logger });
+const { code } = await bundleWorkflowCode({ workflowsPath: process.argv[2], preloadModules: JSON.parse(process.argv[3]), logger });
 process.stdout.write(code);
 `;
 
 export function bundleWorkflowsInChildProcess(path: string = workflowsPath): Promise<{ code: string }> {
   const sdk = import.meta.resolve('@temporalio/worker');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript, sdk, path], {
+    const preload = JSON.stringify(sharedWorkflowModules);
+    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript, sdk, path, preload], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const chunks: Buffer[] = [];

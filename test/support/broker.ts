@@ -331,8 +331,10 @@ let bundle: Promise<{ code: string }> | undefined;
 export async function sharedWorkflowBundle(): Promise<{ code: string }> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { workflowsPath } = await import('../../worker/worker.js');
+  const { sharedWorkflowModules } = await import('../../worker/bundle.js');
   bundle ??= bundleWorkflowCode({
     workflowsPath,
+    preloadModules: sharedWorkflowModules,
     logger: { warn() {}, info() {}, debug() {}, error: console.error, trace() {}, log() {} },
   });
   return bundle;
