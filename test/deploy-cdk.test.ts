@@ -404,7 +404,7 @@ describe('catalog in step with the CDK app', () => {
     roleMaxSessionSeconds: ${roleMaxSessionSeconds}
 `,
       'catalog.yaml',
-    );
+    ).roles;
 
   test('a catalog naming roles the app creates passes', () => {
     assert.deepEqual(
