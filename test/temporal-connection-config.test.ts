@@ -61,7 +61,7 @@ describe('Temporal connection settings', () => {
 
   test('a certificate without its key (or the reverse) is refused at start, naming both', () => {
     for (const env of [
-      { TEMPORAL_TLS_CERT: pemFile('only.crt', 'CERTIFICATE') },
+      { TEMPORAL_TLS_CERT: pemFile('only.crt', 'CERTIFICATE') } as Record<string, string>,
       { TEMPORAL_TLS_KEY: pemFile('only.key', 'PRIVATE KEY') },
     ]) {
       assert.match(refusal(env), /set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together/);
