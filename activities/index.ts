@@ -21,14 +21,20 @@ import { createStepFunctionsActivities } from './stepfunctions.js';
 
 export interface ActivityDeps {
   config: Pick<Config, 'AWS_REGION' | 'AWS_ENDPOINT_URL' | 'DATABASE_URL' | 'TEMPORAL_TASK_QUEUE'> &
-    Partial<Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'JIT_DIRECTORY_FILE'>>;
+    Partial<
+      Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'JIT_DIRECTORY_FILE' | 'JIT_LEDGER_WRITER_ROLE'>
+    >;
   engine: PolicyEngine;
   /** Temporal client (with the payload codec) for signal-with-start of revocation ledgers. */
   client: Client;
 }
 
 export async function createActivities({ config, engine, client }: ActivityDeps) {
-  const clients = createAwsClients({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL });
+  const clients = createAwsClients({
+    region: config.AWS_REGION,
+    endpoint: config.AWS_ENDPOINT_URL,
+    ledgerWriterRole: config.JIT_LEDGER_WRITER_ROLE,
+  });
   const aws = awsOperations(clients);
   const stepFunctions = createStepFunctionsClient({
     region: config.AWS_REGION,
@@ -60,8 +66,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     aws,
     store,
     close: async () => {
-      clients.sts.destroy();
-      clients.iam.destroy();
+      clients.destroy();
       stepFunctions.destroy();
       await store.close();
     },

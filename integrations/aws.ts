@@ -30,21 +30,40 @@ import {
   MIN_SESSION_SECONDS,
   StsLimitError,
 } from '../common/sts-limits.js';
+import { ledgerWriterIam } from './ledger-writer.js';
 
 export interface AwsDeps {
   sts: STSClient;
   iam: IAMClient;
+  /** IAM in the account of a role (its ledger writer); without it, `iam` (one account). */
+  iamForRole?: (roleArn: string) => Promise<IAMClient>;
 }
 
 export interface AwsClientOptions {
   region: string;
   endpoint?: string | undefined;
+  /** JIT_LEDGER_WRITER_ROLE: role IAM goes through in each target account; unset, the broker's own. */
+  ledgerWriterRole?: string | undefined;
 }
 
 /** One client each per process; credentials come from the default chain (web identity, instance role, env). */
-export function createAwsClients(opts: AwsClientOptions): AwsDeps {
+export function createAwsClients(opts: AwsClientOptions): AwsDeps & { destroy(): void } {
   const config = { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) };
-  return { sts: new STSClient(config), iam: new IAMClient(config) };
+  const sts = new STSClient(config);
+  const iam = new IAMClient(config);
+  const writers = opts.ledgerWriterRole
+    ? ledgerWriterIam({ sts, region: opts.region, endpoint: opts.endpoint, role: opts.ledgerWriterRole })
+    : undefined;
+  return {
+    sts,
+    iam,
+    ...(writers ? { iamForRole: (roleArn: string) => writers.forRole(roleArn) } : {}),
+    destroy() {
+      writers?.close();
+      sts.destroy();
+      iam.destroy();
+    },
+  };
 }
 
 // Errors no retry can fix: the grant fails with the reason instead of retrying.
@@ -88,7 +107,11 @@ async function callAws<T>(what: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** The AWS operations of the broker, over one STS and one IAM client. */
-export function awsOperations({ sts, iam }: AwsDeps) {
+export function awsOperations({ sts, iam: ownIam, iamForRole }: AwsDeps) {
+  const iamOf = (roleArn: string): Promise<IAMClient> =>
+    iamForRole
+      ? callAws('AssumeRole of the ledger writer', () => iamForRole(roleArn))
+      : Promise.resolve(ownIam);
   return {
     /** STS AssumeRole within the limits the broker checks itself (moto does not). */
     async assumeRole(input: AssumeRoleInput): Promise<SessionCredentials> {
@@ -145,6 +168,7 @@ export function awsOperations({ sts, iam }: AwsDeps) {
      */
     async writeRevocationPolicy(input: RevocationPolicyInput): Promise<RevocationPolicyResult> {
       const RoleName = roleNameFromArn(input.roleArn);
+      const iam = await iamOf(input.roleArn);
       const document = revocationPolicyDocument(input.entries, input.issuedBefore);
       if (!document) {
         await callAws('DeleteRolePolicy', () =>
@@ -173,6 +197,7 @@ export function awsOperations({ sts, iam }: AwsDeps) {
 
     /** The role's unique id (`AROA...`), the first half of what a deny on `aws:userid` matches. */
     async roleId(roleArn: string): Promise<string> {
+      const iam = await iamOf(roleArn);
       const out = await callAws('GetRole', () =>
         iam.send(new GetRoleCommand({ RoleName: roleNameFromArn(roleArn) })),
       );
@@ -183,6 +208,7 @@ export function awsOperations({ sts, iam }: AwsDeps) {
 
     /** A role's unique id (AROA...): what SQS reports as the sender of its sessions' messages. */
     async roleUniqueId(roleArn: string): Promise<string | undefined> {
+      const iam = await iamOf(roleArn);
       try {
         const out = await iam.send(new GetRoleCommand({ RoleName: roleNameFromArn(roleArn) }));
         return out.Role?.Arn === roleArn ? out.Role.RoleId : undefined;

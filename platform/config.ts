@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseVerificationKeys } from '../common/assertion.js';
 import { parseDuration } from '../common/duration.js';
+import { ledgerWriterRoleProblem } from '../integrations/ledger-writer.js';
 import { parseSigningKey } from './assertion-signer.js';
 import { parsePayloadKeys } from './payload-codec.js';
 
@@ -29,7 +30,15 @@ const schema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('jit-broker'),
     /** Temporal Cloud API key; implies TLS. */
     TEMPORAL_API_KEY: z.string().min(1).optional(),
+    /** TLS with the system's CAs; implied by any setting below or by an API key. */
     TEMPORAL_TLS: z.stringbool().default(false),
+    /** mTLS: PEM files of the client certificate (chain) and its key, set together. */
+    TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+    /** PEM file of the CA that signed the server's certificate (a self-hosted cluster's own CA). */
+    TEMPORAL_TLS_CA: z.string().min(1).optional(),
+    /** The name the server's certificate is checked against, when it differs from TEMPORAL_ADDRESS's host. */
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
     /**
      * Grant workflows a worker keeps in memory between tasks; the rest are replayed from history
      * when their next task comes (an expiry, a decision). Bounds the worker's memory.
@@ -67,6 +76,19 @@ const schema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region like us-east-1')
       .default('us-east-1'),
+    /**
+     * The role IAM calls go through in each target role's own account (infra/cdk's ledger writer):
+     * a name with path (`jit-broker/jit-ledger-writer`) or an ARN template with {account} and
+     * {partition}. Unset: the broker's own IAM client, in its own account (the local stack).
+     */
+    JIT_LEDGER_WRITER_ROLE: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        const problem = ledgerWriterRoleProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     /** Points the AWS SDK at an emulator (moto); unset means real AWS. */
     AWS_ENDPOINT_URL: url.optional(),
 
@@ -165,6 +187,14 @@ const schema = z
       .optional(),
   })
   .superRefine((cfg, ctx) => {
+    // A certificate without its key (or the reverse) would fail only at the first connection.
+    if (Boolean(cfg.TEMPORAL_TLS_CERT) !== Boolean(cfg.TEMPORAL_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [cfg.TEMPORAL_TLS_CERT ? 'TEMPORAL_TLS_KEY' : 'TEMPORAL_TLS_CERT'],
+        message: 'set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together (mTLS), or neither',
+      });
+    }
     // Half a Slack set-up would post messages nobody can click (or the reverse): refuse it.
     if (Boolean(cfg.SLACK_BOT_TOKEN) !== Boolean(cfg.SLACK_SIGNING_SECRET)) {
       ctx.addIssue({

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   );
   await announceSigningKey(store.keys, signingKey);
   const aws = { region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL };
-  const clients = createAwsClients(aws);
+  const clients = createAwsClients({ ...aws, ledgerWriterRole: config.JIT_LEDGER_WRITER_ROLE });
   const sqs = createSqsClient(aws);
   const sfn = createStepFunctionsClient(aws);
   const service = new GrantService({
@@ -84,8 +84,7 @@ async function main(): Promise<void> {
   } finally {
     sqs.destroy();
     sfn.destroy();
-    clients.sts.destroy();
-    clients.iam.destroy();
+    clients.destroy();
     await store.close();
     await connection.close();
   }

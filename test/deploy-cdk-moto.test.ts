@@ -1,7 +1,8 @@
 // The synthesized CDK templates deployed into moto's CloudFormation, then used for real: a member
 // account of an organization gets the target roles through a service-managed StackSet, the broker
 // stack's role is assumed, and with those credentials the real broker code runs a grant (request ->
-// credentials -> revoke -> the ledger's deny policy, written through the ledger-writer role).
+// credentials -> revoke -> the ledger's deny policy, which the worker writes in the member account
+// through that account's ledger-writer role: JIT_LEDGER_WRITER_ROLE).
 //
 // moto (infra/aws/requirements.txt) falls short of AWS here; each gap is asserted on the document:
 // - AssumeRoleWithWebIdentity fails while IAM enforcement is on (moto wants a signature on an
@@ -53,15 +54,13 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, type NativeConnection, type Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { ulid } from 'ulid';
 import { parse, stringify } from 'yaml';
-import type { AssumeRoleInput } from '../activities/aws.js';
 import { createActivities } from '../activities/index.js';
-import type { GrantRequest, GrantView } from '../common/grant.js';
-import { executeGrantUpdate } from '../common/grant-client.js';
-import { grantViewQuery, issueCredentialsUpdate, revokeUpdate } from '../common/grant-messages.js';
+import { GrantService } from '../api/grant-service.js';
+import type { AssumeRoleInput } from '../common/activities.js';
+import type { GrantView } from '../common/grant.js';
 import { buildApp, STACK_NAMES } from '../infra/cdk/app.js';
 import { catalogProblems } from '../infra/cdk/catalog-check.js';
 import { type DeployConfig, deployConfigSchema } from '../infra/cdk/config.js';
@@ -71,18 +70,21 @@ import {
   REVOCATION_POLICY_NAME,
   targetRoleArn,
 } from '../infra/cdk/names.js';
+import { AssertionSigner, parseSigningKey } from '../platform/assertion-signer.js';
+import { GrantClient } from '../platform/grant-client.js';
 import { loadCatalog } from '../policies/catalog.js';
 import { POLICIES_DIR, PolicyEngine } from '../policies/engine.js';
-import { createBrokerWorker, workflowsPath } from '../worker/worker.js';
-import type { grantWorkflow } from '../workflows/grant.js';
+import { type AuditStore, openAuditStore } from '../store/index.js';
+import { createBrokerWorker } from '../worker/worker.js';
 import { eventually } from './support/assertions.js';
-import { principal } from './support/broker.js';
+import { principal, sharedWorkflowBundle } from './support/broker.js';
 import type { PolicyStatementJson, TemplateJson } from './support/deploy-cdk.js';
-import { ledgerWriterIam, writeRevocationPolicyViaLedgerWriter } from './support/deploy-ledger-writer.js';
 import {
   temporalClient,
   testDataConverter,
+  testSigningKey,
   testStack,
+  testVerifyKeys,
   uniqueTaskQueue,
   workerConnection,
 } from './support/stack.js';
@@ -196,6 +198,12 @@ before(async () => {
           name: 'jit-breakglass-admin',
           maxSessionSeconds: 3600,
           managedPolicies: ['AdministratorAccess'],
+          boundary: 'guardrail',
+        },
+        {
+          name: 'jit-prod-deploy',
+          maxSessionSeconds: 3600,
+          managedPolicies: ['PowerUserAccess'],
           boundary: 'guardrail',
         },
       ],
@@ -446,11 +454,10 @@ describe('nobody holding the broker credentials can widen a role', () => {
   });
 });
 
-/** A worker running the real grant and ledger workflows as the CloudFormation-created broker role. */
+/** The real broker (API service, worker, ledger) running as the CloudFormation-created broker role. */
 async function startDeployedBroker(): Promise<{
-  client: Client;
-  taskQueue: string;
-  engine: PolicyEngine;
+  service: GrantService;
+  store: AuditStore;
   assumeRoleCalls: AssumeRoleInput[];
   close(): Promise<void>;
 }> {
@@ -469,6 +476,7 @@ async function startDeployedBroker(): Promise<{
 
   const engine = PolicyEngine.load(policyDir);
   const taskQueue = uniqueTaskQueue('deploy');
+  const auditDatabaseUrl = `sqlite:${join(scratch, 'audit.sqlite')}`;
   const { client, close: closeClient } = await temporalClient();
   // The default credential chain, as in production, reads the broker role's session from env.
   process.env.AWS_ACCESS_KEY_ID = brokerCredentials.accessKeyId;
@@ -478,13 +486,14 @@ async function startDeployedBroker(): Promise<{
     config: {
       AWS_REGION: stack.region,
       AWS_ENDPOINT_URL: stack.motoUrl,
-      DATABASE_URL: `sqlite:${join(scratch, 'audit.sqlite')}`,
+      DATABASE_URL: auditDatabaseUrl,
       TEMPORAL_TASK_QUEUE: taskQueue,
+      // As the Helm chart sets it: IAM in each target account goes through its ledger writer.
+      JIT_LEDGER_WRITER_ROLE: `jit-broker/${LEDGER_WRITER_ROLE_NAME}`,
     },
     engine,
     client,
   });
-  const writers = ledgerWriterIam({ sts: brokerSts, region: stack.region, endpoint: stack.motoUrl });
   const assumeRoleCalls: AssumeRoleInput[] = [];
   const connection: NativeConnection = await workerConnection();
   const worker: Worker = await createBrokerWorker({
@@ -497,28 +506,39 @@ async function startDeployedBroker(): Promise<{
         assumeRoleCalls.push(input);
         return activities.assumeRole(input);
       },
-      // Until the worker does it itself (see test/support/deploy-ledger-writer.ts).
-      writeRevocationPolicy: writeRevocationPolicyViaLedgerWriter(writers, brokerSts),
     },
     dataConverter: testDataConverter(),
-    workflowBundle: await bundleWorkflowCode({
-      workflowsPath,
-      logger: { warn() {}, info() {}, debug() {}, error: console.error, trace() {}, log() {} },
-    }),
+    workflowBundle: await sharedWorkflowBundle(),
+    assertionVerifyKeys: testVerifyKeys,
   });
   const running = worker.run();
-  return {
+  const grants = new GrantClient({
     client,
     taskQueue,
+    signer: new AssertionSigner(parseSigningKey(testSigningKey), 'api'),
+  });
+  await eventually('the worker to poll', async () => ((await grants.workerPolls()) ? true : undefined));
+  const store = await openAuditStore(auditDatabaseUrl);
+  const service = new GrantService({
+    grants,
+    store,
     engine,
+    console: {
+      federationEndpoint: 'http://127.0.0.1:9/federation',
+      destination: 'https://console.aws.amazon.com/',
+    },
+  });
+  return {
+    service,
+    store,
     assumeRoleCalls,
     async close() {
       worker.shutdown();
       await running;
       await closeActivities();
-      writers.close();
       await connection.close();
       await closeClient();
+      await store.close();
       rmSync(policyDir, { recursive: true, force: true });
       rmSync(scratch, { recursive: true, force: true });
     },
@@ -557,24 +577,23 @@ describe('a grant through the real broker code, on the CloudFormation-created ro
     await broker?.close();
   });
 
-  test('request -> credentials (SourceIdentity, JIT tags) -> revoke -> deny entry written by the ledger writer', async () => {
+  test('request -> credentials (SourceIdentity, JIT tags) -> revoke -> the worker writes the deny entry in the second account through its ledger writer', async () => {
     const alice = principal('alice');
-    const request: GrantRequest = {
-      grantId: `grant-${ulid()}`,
-      requester: alice,
-      roleId: 'prod-readonly',
-      durationSeconds: 1800,
-      reason: 'deploy test',
+    const { view: started } = await broker.service.start(
+      alice,
+      { role: 'prod-readonly', durationSeconds: 1800, reason: 'deploy test', ticket: 'INC-7' },
+      { idempotencyKey: ulid() },
+    );
+    const view = async (): Promise<GrantView> => {
+      const found = await broker.store.grants.get(started.id);
+      assert.ok(found, `${started.id} is not in the read model`);
+      return found;
     };
-    const grant: WorkflowHandle<typeof grantWorkflow> = await broker.client.workflow.start<
-      typeof grantWorkflow
-    >('grantWorkflow', { taskQueue: broker.taskQueue, workflowId: request.grantId, args: [request] });
-    const view = (): Promise<GrantView> => grant.query(grantViewQuery);
     await eventually('the grant to be active', async () =>
       (await view()).status === 'active' ? true : undefined,
     );
 
-    const issued = await executeGrantUpdate(grant, issueCredentialsUpdate, { by: alice });
+    const issued = await broker.service.credentials(alice, started.id);
     const roleArn = targetRoleArn(memberAccount, 'jit-prod-readonly');
     const session = new STSClient(
       aws({
@@ -604,21 +623,22 @@ describe('a grant through the real broker code, on the CloudFormation-created ro
     assert.equal(trustAdmits(trustOf(role), { ...call, sourceIdentity: '' }).length, 1);
     assert.equal(trustAdmits(trustOf(role), { ...call, tags: { ...call.tags, team: 'x' } }).length, 1);
 
-    const revoked = await executeGrantUpdate(grant, revokeUpdate, {
-      by: alice,
-      reason: 'done',
-      authorization: broker.engine.mayRevoke(alice, 'prod-readonly', alice.sub),
-    });
+    const revoked = await broker.service.revoke(alice, started.id, 'done');
     assert.equal(revoked.status, 'revoked');
 
+    // The broker's own credentials hold no IAM permission (above), so only the worker's ledger
+    // writer path can have written this, in the member account.
     const expected = `${role.RoleId}:${sessionRecord.sessionName}`;
     const ledger = await eventually(
       'the ledger deny policy on the CloudFormation-created role',
       async () => {
-        const { PolicyDocument } = await writerIam.send(
-          new GetRolePolicyCommand({ RoleName: 'jit-prod-readonly', PolicyName: REVOCATION_POLICY_NAME }),
-        );
-        const document = JSON.parse(decodeURIComponent(PolicyDocument ?? '{}'));
+        const { PolicyDocument } = await writerIam
+          .send(
+            new GetRolePolicyCommand({ RoleName: 'jit-prod-readonly', PolicyName: REVOCATION_POLICY_NAME }),
+          )
+          .catch(() => ({ PolicyDocument: undefined }));
+        if (!PolicyDocument) return undefined;
+        const document = JSON.parse(decodeURIComponent(PolicyDocument));
         return JSON.stringify(document).includes(expected) ? document : undefined;
       },
       20_000,

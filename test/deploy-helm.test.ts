@@ -182,14 +182,17 @@ describe('helm chart', () => {
       assert.equal(env.TEMPORAL_TLS_CERT, '/etc/jit/temporal-tls/tls.crt');
       assert.equal(env.TEMPORAL_TLS_KEY, '/etc/jit/temporal-tls/tls.key');
       assert.equal(env.TEMPORAL_TLS_CA, '/etc/jit/temporal-tls/ca.crt');
+      assert.equal(env.TEMPORAL_TLS_SERVER_NAME, 'frontend.temporal.internal');
       assert.equal(env.TEMPORAL_API_KEY, undefined);
+      // IAM in every target account goes through its ledger writer.
+      assert.equal(env.JIT_LEDGER_WRITER_ROLE, 'jit-broker/jit-ledger-writer');
       const volume = d.spec.template.spec.volumes.find((v: TemplateJson) => v.name === 'temporal-tls');
       assert.equal(volume.secret.secretName, 'temporal-client-tls');
     }
     const [job] = find(docs, 'Job');
     assert.match(
       job?.spec.template.spec.containers[0].args.join(' '),
-      /--tls-cert-path=\S+ --tls-key-path=\S+ --tls-ca-path=\S+ --name=JitExpiresAt/,
+      /--tls-cert-path=\S+ --tls-key-path=\S+ --tls-ca-path=\S+ --tls-server-name=frontend.temporal.internal --name=JitExpiresAt/,
     );
   });
 

@@ -59,6 +59,10 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ $v.config.logLevel | quote }}
 - name: AWS_REGION
   value: {{ $v.config.awsRegion | quote }}
+{{- if $v.config.ledgerWriterRole }}
+- name: JIT_LEDGER_WRITER_ROLE
+  value: {{ $v.config.ledgerWriterRole | quote }}
+{{- end }}
 - name: OIDC_ISSUER
   value: {{ required "config.oidc.issuer is required" $v.config.oidc.issuer | quote }}
 - name: OIDC_AUDIENCE
@@ -86,6 +90,10 @@ app.kubernetes.io/component: {{ .component }}
 - name: TEMPORAL_TLS_CA
   value: {{ printf "/etc/jit/temporal-tls/%s" $v.temporal.tls.caKey | quote }}
 {{- end }}
+{{- end }}
+{{- if $v.temporal.tls.serverName }}
+- name: TEMPORAL_TLS_SERVER_NAME
+  value: {{ $v.temporal.tls.serverName | quote }}
 {{- end }}
 {{- if $v.temporal.apiKey.secretName }}
 {{ include "jit.secretEnv" (dict "env" "TEMPORAL_API_KEY" "ref" (dict "name" $v.temporal.apiKey.secretName "key" $v.temporal.apiKey.key)) }}
@@ -211,6 +219,9 @@ args:
   {{- if $tls.caKey }}
   - --tls-ca-path=/etc/jit/temporal-tls/{{ $tls.caKey }}
   {{- end }}
+  {{- end }}
+  {{- if $tls.serverName }}
+  - --tls-server-name={{ $tls.serverName }}
   {{- end }}
   {{- if $v.temporal.apiKey.secretName }}
   - --api-key=$(TEMPORAL_API_KEY)
