@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { workflowsPath } from './worker.js';
+import { workflowInterceptorsPath, workflowsPath } from './worker.js';
 
 /** Where `npm run build` writes the bundle: dist/worker/workflow-bundle.js, beside the compiled worker. */
 export const prebuiltBundlePath = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
@@ -24,16 +24,23 @@ const childScript = `
 const { bundleWorkflowCode } = await import(process.argv[1]);
 const quiet = () => {};
 const logger = { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: (m, meta) => console.error(m, meta ?? '') };
-const { code } = await bundleWorkflowCode({ workflowsPath: process.argv[2], logger });
+const { code } = await bundleWorkflowCode({ workflowsPath: process.argv[2], workflowInterceptorModules: [process.argv[3]], logger });
 process.stdout.write(code);
 `;
 
-export function bundleWorkflowsInChildProcess(path: string = workflowsPath): Promise<{ code: string }> {
+export function bundleWorkflowsInChildProcess(
+  path: string = workflowsPath,
+  interceptors: string = workflowInterceptorsPath,
+): Promise<{ code: string }> {
   const sdk = import.meta.resolve('@temporalio/worker');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript, sdk, path], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', childScript, sdk, path, interceptors],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);
