@@ -9,7 +9,7 @@ import { annotateGrant } from '../platform/telemetry.js';
 const GRANT_ID = /^grant-[0-9A-Z]{26}$/;
 
 export function registerTracing(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const route = req.routeOptions.url;
     const span = trace.getActiveSpan();
     if (span && route) {
@@ -19,13 +19,15 @@ export function registerTracing(app: FastifyInstance): void {
     }
     const id = (req.params as { id?: unknown } | undefined)?.id;
     if (typeof id === 'string' && GRANT_ID.test(id)) {
+      // The reply's logger writes the "request completed" line.
       req.log = req.log.child({ grant_id: id });
+      reply.log = req.log;
       annotateGrant({ grantId: id }, span);
     }
   });
 
   // The answer names the grant (a view) or the refusal (an error code); credentials are never read.
-  app.addHook('preSerialization', async (req, _reply, payload) => {
+  app.addHook('preSerialization', async (req, reply, payload) => {
     const body = payload as {
       id?: unknown;
       status?: unknown;
@@ -34,7 +36,10 @@ export function registerTracing(app: FastifyInstance): void {
     };
     if (body && typeof body === 'object') {
       if (typeof body.id === 'string' && GRANT_ID.test(body.id) && typeof body.status === 'string') {
-        if (!(req.params as { id?: unknown } | undefined)?.id) req.log = req.log.child({ grant_id: body.id });
+        if (!(req.params as { id?: unknown } | undefined)?.id) {
+          req.log = req.log.child({ grant_id: body.id });
+          reply.log = req.log;
+        }
         annotateGrant({
           grantId: body.id,
           role: typeof body.role?.id === 'string' ? body.role.id : undefined,

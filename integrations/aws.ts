@@ -30,6 +30,7 @@ import {
   MIN_SESSION_SECONDS,
   StsLimitError,
 } from '../common/sts-limits.js';
+import { traceAwsCalls } from './aws-tracing.js';
 
 export interface AwsDeps {
   sts: STSClient;
@@ -44,7 +45,7 @@ export interface AwsClientOptions {
 /** One client each per process; credentials come from the default chain (web identity, instance role, env). */
 export function createAwsClients(opts: AwsClientOptions): AwsDeps {
   const config = { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) };
-  return { sts: new STSClient(config), iam: new IAMClient(config) };
+  return { sts: traceAwsCalls(new STSClient(config)), iam: traceAwsCalls(new IAMClient(config)) };
 }
 
 // Errors no retry can fix: the grant fails with the reason instead of retrying.

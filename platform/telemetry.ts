@@ -2,12 +2,11 @@
 // the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), and
 // off whenever OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. Everything else (headers,
 // sampler, batch sizes, resource attributes, service name) is the SDK's own OTEL_* handling.
-// Must run before fastify and the AWS SDK are loaded: their instrumentation hooks `require`.
+// Must run before fastify is loaded: the HTTP instrumentation hooks `require`.
 import { type Attributes, context, type Span, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { detectResourcesSync, envDetectorSync, Resource } from '@opentelemetry/resources';
 import {
@@ -55,10 +54,9 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
-        // Probes and scrapes are noise; the AWS SDK's own span covers its HTTP call.
+        // Probes and scrapes are noise. AWS SDK calls get their own spans (integrations/aws-tracing.ts).
         ignoreIncomingRequestHook: (req) => /^\/(metrics|healthz|readyz)\b/.test(req.url ?? ''),
       }),
-      new AwsInstrumentation({ suppressInternalInstrumentation: true }),
     ],
   });
   current = { processor, resource, shutdown: () => provider.shutdown() };
