@@ -362,7 +362,7 @@ test('one trace covers the HTTP request, the workflow, assumeRole and the STS ca
     names.join('\n'),
   );
   assert.equal(trace.http.attributes['jit.role'], 'prod-readonly');
-  assert.equal(trace.http.attributes['jit.outcome'], undefined, 'credentials are not a grant view');
+  assert.equal(trace.http.attributes['jit.outcome'], 'credentials_issued');
   const activity = trace.same.find((s) => s.name.startsWith('RunActivity:assumeRole'));
   assert.equal(activity?.attributes['jit.grant_id'], readonlyId);
   // Every span has its parent in the trace, up to the HTTP request.
