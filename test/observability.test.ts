@@ -11,6 +11,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/worker/index.js';
+import { Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { deviceLogin } from '../infra/oidc/device-login.js';
 import { repoRoot } from '../infra/paths.js';
@@ -18,7 +22,13 @@ import { freePort } from '../infra/process.js';
 import { eventually } from './support/assertions.js';
 import { type DevUserName, startTestBroker, type TestBroker } from './support/broker.js';
 import { distFile } from './support/dist.js';
-import { testPayloadKeys, testSigningKey, testStack, testVerifyKeys } from './support/stack.js';
+import {
+  testDataConverter,
+  testPayloadKeys,
+  testSigningKey,
+  testStack,
+  testVerifyKeys,
+} from './support/stack.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -374,6 +384,23 @@ test('one trace covers the HTTP request, the workflow, assumeRole and the STS ca
   const start = spans.find((s) => s.name === 'POST /v1/requests' && s.attributes['jit.grant_id'] === adminId);
   assert.equal(start?.attributes['jit.outcome'], 'pending');
   assert.equal(start?.attributes['jit.role'], 'prod-admin');
+});
+
+test("a traced grant's history replays with the shipped workflow bundle", { timeout: 60_000 }, async () => {
+  const history = await broker.client.workflow.getHandle(adminId).fetchHistory();
+  const result = await Worker.runReplayHistory(
+    {
+      workflowBundle: { code: readFileSync(distFile('worker/workflow-bundle.js'), 'utf8') },
+      dataConverter: testDataConverter(),
+      sinks: { exporter: makeWorkflowExporter(new NoopSpanProcessor(), Resource.empty()) },
+    },
+    history,
+    adminId,
+  ).then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  assert.equal(result, undefined, String(result));
 });
 
 test('no secret in any span or log line; log lines about a grant carry its id and trace id', async () => {

@@ -17,7 +17,6 @@ import { ulid } from 'ulid';
 import { ledgerWorkflowId } from '../common/grant-messages.js';
 import { reviewWorkflowId } from '../common/review-messages.js';
 import { bundleWorkflowsInChildProcess } from '../worker/bundle.js';
-import { withWorkflowTracing } from '../worker/tracing-prelude.js';
 import { workflowsPath } from '../worker/worker.js';
 import { eventually } from './support/assertions.js';
 import { principal, startTestBroker, type TestBroker } from './support/broker.js';
@@ -122,15 +121,14 @@ async function scenarios(): Promise<Record<string, WorkflowHandle>> {
 let tracedBundle: Promise<{ code: string }> | undefined;
 
 /**
- * Replays each history twice: as the workflows alone, and as a worker with tracing on runs them
- * (the tracing interceptors bundled and turned on), since histories recorded with tracing off are
- * replayed by workers with it on once an operator turns it on.
+ * Replays each history twice: as the workflows alone, and as the worker runs them, with the
+ * tracing interceptors bundled and a span sink (a workflow started untraced must stay untraced).
  */
 async function replay(histories: { workflowId: string; history: unknown }[]): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
   const plain = { workflowsPath, dataConverter: testDataConverter() };
   for await (const result of Worker.runReplayHistories(plain, histories as never)) results.push(result);
-  tracedBundle ??= bundleWorkflowsInChildProcess().then((bundle) => withWorkflowTracing(bundle, true));
+  tracedBundle ??= bundleWorkflowsInChildProcess();
   const traced = {
     workflowBundle: await tracedBundle,
     dataConverter: testDataConverter(),
@@ -139,7 +137,7 @@ async function replay(histories: { workflowId: string; history: unknown }[]): Pr
     },
   };
   for await (const result of Worker.runReplayHistories(traced, histories as never))
-    results.push({ ...result, workflowId: `${result.workflowId} (tracing on)` });
+    results.push({ ...result, workflowId: `${result.workflowId} (with the tracing interceptors)` });
   return results;
 }
 

@@ -1,5 +1,7 @@
 // Tracing first (see instrument.ts); the rest after it.
 import './instrument.js';
+import { Resource } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
 import {
   makeWorkflowExporter,
@@ -118,9 +120,12 @@ async function main(): Promise<void> {
           workerMetrics.activityInterceptor,
         ],
       },
-      ...(traced
-        ? { tracingSinks: { exporter: makeWorkflowExporter(traced.processor, traced.resource) } }
-        : {}),
+      // Always registered: a workflow started traced stays traced, whatever this worker's setting.
+      tracingSinks: {
+        exporter: traced
+          ? makeWorkflowExporter(traced.processor, traced.resource)
+          : makeWorkflowExporter(new NoopSpanProcessor(), Resource.empty()),
+      },
     });
     await startReconciler(client, config.TEMPORAL_TASK_QUEUE, config.JIT_RECONCILE_INTERVAL);
     const identity = await aws.brokerIdentity();

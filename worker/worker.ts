@@ -4,7 +4,6 @@ import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
 import { withAssertionKeys } from './assertion-keys-prelude.js';
-import { withWorkflowTracing } from './tracing-prelude.js';
 
 /** The workflows' entry beside this file: index.ts in the sources, index.js in dist/. */
 export const workflowsPath = fileURLToPath(
@@ -35,7 +34,7 @@ export function createBrokerWorker(opts: {
   shutdownForceTime?: number;
   /** Activity interceptors (metrics, tracing). */
   interceptors?: WorkerOptions['interceptors'];
-  /** The workflow span exporter when tracing is on (workflow spans then go on). */
+  /** The sink workflow spans leave through (a traced workflow calls it even when this worker does not trace). */
   tracingSinks?: WorkerOptions['sinks'];
 }): Promise<Worker> {
   return Worker.create({
@@ -51,10 +50,7 @@ export function createBrokerWorker(opts: {
     ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
     ...(opts.tracingSinks ? { sinks: opts.tracingSinks } : {}),
-    workflowBundle: withAssertionKeys(
-      withWorkflowTracing(opts.workflowBundle, opts.tracingSinks !== undefined),
-      opts.assertionVerifyKeys,
-    ),
+    workflowBundle: withAssertionKeys(opts.workflowBundle, opts.assertionVerifyKeys),
   });
 }
 
