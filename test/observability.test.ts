@@ -208,21 +208,6 @@ before(async () => {
 });
 
 after(async () => {
-  if (process.env.JIT_OBSERVE_DEBUG) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(
-      '/tmp/observe-spans.txt',
-      spans
-        .map(
-          (s) =>
-            `${s.traceId} ${s.spanId} ${s.parentSpanId ?? '-'} ${s.service} ${s.name} ${JSON.stringify(s.attributes)}`,
-        )
-        .join('\n'),
-    );
-    writeFileSync('/tmp/observe-api.txt', started[1]?.output() ?? '');
-    writeFileSync('/tmp/observe-worker.txt', started[0]?.output() ?? '');
-    writeFileSync('/tmp/observe-metrics.txt', await (await fetch(workerMetricsUrl)).text());
-  }
   for (const { child } of started) child.kill('SIGKILL');
   await new Promise((resolve) => receiver?.close(resolve));
   await broker?.close();
