@@ -5,7 +5,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AuditEventInput } from '../common/audit-event.js';
 import { AuditStoreError } from '../store/errors.js';
-import type { AuditStore } from '../store/index.js';
+import type { AppendResult, AuditStore } from '../store/index.js';
+
+/** Sees every append (the worker's metrics): its time, and which events it wrote. */
+export interface AuditObserver {
+  timeAppend<T>(append: () => Promise<T>): Promise<T>;
+  appended(events: readonly AuditEventInput[], results: readonly AppendResult[]): Promise<void>;
+}
 
 async function asActivity<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -18,13 +24,24 @@ async function asActivity<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createAuditActivities({ store }: { store: Pick<AuditStore, 'appendBatch'> }) {
+export function createAuditActivities({
+  store,
+  observer,
+}: {
+  store: Pick<AuditStore, 'appendBatch'>;
+  observer?: AuditObserver | undefined;
+}) {
+  const append = async (events: AuditEventInput[]) => {
+    if (!observer) return void (await asActivity(() => store.appendBatch(events)));
+    const results = await observer.timeAppend(() => asActivity(() => store.appendBatch(events)));
+    await observer.appended(events, results);
+  };
   return {
     async recordAuditEvents(events: AuditEventInput[]): Promise<void> {
-      await asActivity(() => store.appendBatch(events));
+      await append(events);
     },
     async recordAuditEvent(event: AuditEventInput): Promise<void> {
-      await asActivity(() => store.appendBatch([event]));
+      await append([event]);
     },
   };
 }

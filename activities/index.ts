@@ -9,8 +9,8 @@ import { createSlackClient } from '../integrations/slack/client.js';
 import { createStepFunctionsClient, stepFunctionsOperations } from '../integrations/stepfunctions.js';
 import type { Config } from '../platform/config.js';
 import type { PolicyEngine } from '../policies/engine.js';
-import { openAuditStore } from '../store/index.js';
-import { createAuditActivities } from './audit.js';
+import { type AuditStore, openAuditStore } from '../store/index.js';
+import { type AuditObserver, createAuditActivities } from './audit.js';
 import { createAwsActivities } from './aws.js';
 import { createLedgerActivities } from './ledger.js';
 import { createPolicyActivities } from './policy.js';
@@ -27,9 +27,11 @@ export interface ActivityDeps {
   engine: PolicyEngine;
   /** Temporal client (with the payload codec) for signal-with-start of revocation ledgers. */
   client: Client;
+  /** Sees every audit append (the worker's metrics). */
+  auditObserver?: (store: AuditStore) => AuditObserver;
 }
 
-export async function createActivities({ config, engine, client }: ActivityDeps) {
+export async function createActivities({ config, engine, client, auditObserver }: ActivityDeps) {
   const clients = createAwsClients({
     region: config.AWS_REGION,
     endpoint: config.AWS_ENDPOINT_URL,
@@ -54,7 +56,7 @@ export async function createActivities({ config, engine, client }: ActivityDeps)
     ...createAwsActivities({ aws, hasEnded: (id) => store.grants.hasEnded(id) }),
     ...createPolicyActivities({ engine, slack: slack !== undefined }),
     ...createSlackActivities(slack),
-    ...createAuditActivities({ store }),
+    ...createAuditActivities({ store, observer: auditObserver?.(store) }),
     ...ledger,
     ...createReconcileActivities({ store, client, aws, engine, coverSessions: ledger.coverSessions }),
     ...createReviewerActivities({ engine, directory, slack }),

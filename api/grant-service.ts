@@ -38,6 +38,7 @@ import {
   GrantCommandError,
   GrantStartPendingError,
 } from '../platform/grant-client.js';
+import { annotateGrant } from '../platform/telemetry.js';
 import type { PolicyEngine } from '../policies/engine.js';
 import { type AuditStore, decodeCursor, type GrantListFilter, type GrantPage } from '../store/index.js';
 import { ApiError } from './errors.js';
@@ -212,6 +213,7 @@ export class GrantService {
     if (!GRANT_ID.test(id)) throw new ApiError('not_found', 'no such grant');
     const view = await this.deps.store.grants.get(id);
     if (!view || !this.maySee(principal, view)) throw new ApiError('not_found', 'no such grant');
+    annotateGrant({ grantId: view.id, role: view.role.id, outcome: view.status });
     return view;
   }
 
@@ -691,7 +693,7 @@ export class GrantService {
     opts: DecisionOptions = {},
   ): Promise<IssuedCredentials> {
     await this.get(principal, id);
-    return this.send<IssuedCredentials, object>(issueCredentialsUpdate, {
+    const issued = await this.send<IssuedCredentials, object>(issueCredentialsUpdate, {
       grantId: id,
       action: 'issueCredentials',
       principal,
@@ -699,6 +701,8 @@ export class GrantService {
       args: {},
       ...commandOptions(opts),
     });
+    annotateGrant({ outcome: 'credentials_issued' });
+    return issued;
   }
 
   /** Fresh credentials for the grant, exchanged for a console sign-in URL valid until they expire. */

@@ -1,3 +1,5 @@
+// Tracing first (see instrument.ts); the rest after it.
+import './instrument.js';
 import { Client, Connection } from '@temporalio/client';
 import { DirectoryError, fileDirectory } from '../integrations/directory.js';
 import { createSlackClient } from '../integrations/slack/client.js';
@@ -8,6 +10,7 @@ import { GrantClient } from '../platform/grant-client.js';
 import { announceSigningKey, checkPayloadKeys, KeyMismatchError } from '../platform/key-check.js';
 import { createLogger } from '../platform/logger.js';
 import type { EncryptionCodec } from '../platform/payload-codec.js';
+import { temporalClientInterceptors, tracing } from '../platform/telemetry.js';
 import { temporalConnectionOptions } from '../platform/temporal-connection.js';
 import { PolicyEngine, PolicyLoadError } from '../policies/engine.js';
 import { openAuditStore } from '../store/index.js';
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: brokerDataConverter(config.JIT_PAYLOAD_KEYS),
+    interceptors: temporalClientInterceptors(),
   });
   const store = await openAuditStore(config.DATABASE_URL);
   const signingKey = required(config, 'JIT_ASSERTION_SIGNING_KEY');
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
     clearInterval(sweep);
     await store.close();
     await connection.close();
+    await tracing()?.shutdown();
     log.info('stopped');
     process.exit(0);
   };
@@ -151,6 +156,7 @@ async function main(): Promise<void> {
       slack: slack ? 'on at /slack/events' : 'off',
       console: webConsole ? `on at ${webConsole.publicUrl}` : 'off (set JIT_CONSOLE_SESSION_KEYS)',
       node: process.version,
+      tracing: tracing() ? 'on (OTLP)' : 'off',
     },
     'API listening',
   );

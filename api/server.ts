@@ -23,6 +23,7 @@ import { registerRequestRoutes } from './routes/requests.js';
 import { registerRoleRoutes } from './routes/roles.js';
 import { errorResponse } from './schemas.js';
 import { registerSlackApp, type SlackAppDeps } from './slack/index.js';
+import { registerTracing } from './tracing.js';
 
 export interface ServerDeps {
   logger: FastifyBaseLogger;
@@ -129,12 +130,13 @@ export async function buildServer(deps: ServerDeps) {
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   registerAuth(app, deps.authenticator);
-  registerMetrics(app, { store: deps.store });
+  const metrics = registerMetrics(app, { store: deps.store, engine: deps.engine });
+  registerTracing(app);
   registerHealthRoutes(app, deps.readiness);
   registerRoleRoutes(app, deps);
   registerRequestRoutes(app, deps);
   registerPrincipalRoutes(app, deps);
-  registerAuditRoutes(app, deps);
+  registerAuditRoutes(app, { ...deps, onVerify: metrics.auditVerified });
   if (deps.codec) await registerCodecRoutes(app, { engine: deps.engine, ...deps.codec });
   if (deps.slack) registerSlackApp(app, { ...deps.slack, grants: deps.grants, log: deps.logger });
   if (deps.console) {

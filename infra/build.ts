@@ -93,6 +93,7 @@ export async function build(
     // The compiled JavaScript: the bundle holds exactly what dist/ ships.
     workflowsPath: join(distDir, 'workflows/index.js'),
     preloadModules: sharedWorkflowModules,
+    workflowInterceptorModules: [join(distDir, 'workflows/tracing.js')],
     logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
   });
   const bundlePath = join(distDir, 'worker/workflow-bundle.js');

@@ -30,6 +30,7 @@ import {
   MIN_SESSION_SECONDS,
   StsLimitError,
 } from '../common/sts-limits.js';
+import { traceAwsCalls } from './aws-tracing.js';
 import { ledgerWriterIam } from './ledger-writer.js';
 
 export interface AwsDeps {
@@ -49,8 +50,8 @@ export interface AwsClientOptions {
 /** One client each per process; credentials come from the default chain (web identity, instance role, env). */
 export function createAwsClients(opts: AwsClientOptions): AwsDeps & { destroy(): void } {
   const config = { region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) };
-  const sts = new STSClient(config);
-  const iam = new IAMClient(config);
+  const sts = traceAwsCalls(new STSClient(config));
+  const iam = traceAwsCalls(new IAMClient(config));
   const writers = opts.ledgerWriterRole
     ? ledgerWriterIam({ sts, region: opts.region, endpoint: opts.endpoint, role: opts.ledgerWriterRole })
     : undefined;

@@ -2,9 +2,12 @@
 // A message body may hold a Step Functions task token: it is handed to the caller, never logged.
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsClientOptions } from './aws.js';
+import { traceAwsCalls } from './aws-tracing.js';
 
 export function createSqsClient(opts: AwsClientOptions): SQSClient {
-  return new SQSClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+  return traceAwsCalls(
+    new SQSClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) }),
+  );
 }
 
 export interface ReceivedMessage {

@@ -11,9 +11,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { TaskCallbackResult, TaskFailureInput, TaskSuccessInput } from '../common/activities.js';
 import type { AwsClientOptions } from './aws.js';
+import { traceAwsCalls } from './aws-tracing.js';
 
 export function createStepFunctionsClient(opts: AwsClientOptions): SFNClient {
-  return new SFNClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) });
+  return traceAwsCalls(
+    new SFNClient({ region: opts.region, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) }),
+  );
 }
 
 /**

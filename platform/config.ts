@@ -44,6 +44,9 @@ const schema = z
      * when their next task comes (an expiry, a decision). Bounds the worker's memory.
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
+    /** The worker's Prometheus endpoint (/metrics); port 0 picks a free one (tests). */
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     /** Seconds between reconciler passes (grants whose workflows were terminated or reset by hand). */
     JIT_RECONCILE_INTERVAL: z.coerce.number().int().min(1).max(86_400).default(60),
 

@@ -113,6 +113,8 @@ before(async () => {
     JIT_ASSERTION_SIGNING_KEY: testSigningKey,
     JIT_ASSERTION_VERIFY_KEYS: testVerifyKeys,
     DATABASE_URL: `sqlite:${join(scratch, 'audit.sqlite')}`,
+    // A free port: test files run side by side.
+    WORKER_METRICS_PORT: '0',
     // No JIT_POLICY_DIR: dist/ must find its own policy folder.
   };
 });

@@ -7,12 +7,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowHandle } from '@temporalio/client';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/worker/index.js';
 import proto from '@temporalio/proto';
 import { type ReplayResult, Worker } from '@temporalio/worker';
 import { ulid } from 'ulid';
 import { ledgerWorkflowId } from '../common/grant-messages.js';
 import { reviewWorkflowId } from '../common/review-messages.js';
+import { bundleWorkflowsInChildProcess } from '../worker/bundle.js';
 import { workflowsPath } from '../worker/worker.js';
 import { eventually } from './support/assertions.js';
 import { principal, startTestBroker, type TestBroker } from './support/broker.js';
@@ -114,10 +118,26 @@ async function scenarios(): Promise<Record<string, WorkflowHandle>> {
   };
 }
 
+let tracedBundle: Promise<{ code: string }> | undefined;
+
+/**
+ * Replays each history twice: as the workflows alone, and as the worker runs them, with the
+ * tracing interceptors bundled and a span sink (a workflow started untraced must stay untraced).
+ */
 async function replay(histories: { workflowId: string; history: unknown }[]): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];
-  const options = { workflowsPath, dataConverter: testDataConverter() };
-  for await (const result of Worker.runReplayHistories(options, histories as never)) results.push(result);
+  const plain = { workflowsPath, dataConverter: testDataConverter() };
+  for await (const result of Worker.runReplayHistories(plain, histories as never)) results.push(result);
+  tracedBundle ??= bundleWorkflowsInChildProcess();
+  const traced = {
+    workflowBundle: await tracedBundle,
+    dataConverter: testDataConverter(),
+    sinks: {
+      exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), Resource.empty()),
+    },
+  };
+  for await (const result of Worker.runReplayHistories(traced, histories as never))
+    results.push({ ...result, workflowId: `${result.workflowId} (with the tracing interceptors)` });
   return results;
 }
 
@@ -131,7 +151,7 @@ test('histories recorded in this run replay without a determinism error', async 
     })),
   );
   const results = await replay(recorded);
-  assert.equal(results.length, recorded.length);
+  assert.equal(results.length, recorded.length * 2);
   for (const result of results)
     assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
 

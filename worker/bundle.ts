@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { workflowsPath } from './worker.js';
+import { workflowInterceptorsPath, workflowsPath } from './worker.js';
 
 /**
  * Libraries the workflows import, evaluated once per worker and shared by every workflow (the SDK
@@ -39,17 +39,27 @@ const childScript = `
 const { bundleWorkflowCode } = await import(process.argv[1]);
 const quiet = () => {};
 const logger = { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: (m, meta) => console.error(m, meta ?? '') };
-const { code } = await bundleWorkflowCode({ workflowsPath: process.argv[2], preloadModules: JSON.parse(process.argv[3]), logger });
+const { code } = await bundleWorkflowCode({
+  workflowsPath: process.argv[2],
+  workflowInterceptorModules: [process.argv[3]],
+  preloadModules: JSON.parse(process.argv[4]),
+  logger,
+});
 process.stdout.write(code);
 `;
 
-export function bundleWorkflowsInChildProcess(path: string = workflowsPath): Promise<{ code: string }> {
+export function bundleWorkflowsInChildProcess(
+  path: string = workflowsPath,
+  interceptors: string = workflowInterceptorsPath,
+): Promise<{ code: string }> {
   const sdk = import.meta.resolve('@temporalio/worker');
   return new Promise((resolve, reject) => {
     const preload = JSON.stringify(sharedWorkflowModules);
-    const child = spawn(process.execPath, ['--input-type=module', '-e', childScript, sdk, path, preload], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', childScript, sdk, path, interceptors, preload],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', reject);

@@ -1,13 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { grantReconcilerWorkflowType, reconcilerWorkflowId } from '../common/grant-messages.js';
 import { withAssertionKeys } from './assertion-keys-prelude.js';
 
 /** The workflows' entry beside this file: index.ts in the sources, index.js in dist/. */
 export const workflowsPath = fileURLToPath(
   new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
+
+/** The workflow tracing interceptors beside the workflows (bundled through workflowInterceptorModules). */
+export const workflowInterceptorsPath = fileURLToPath(
+  new URL(`../workflows/tracing${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
 );
 
 /** The broker's worker: the grant and revocation-ledger workflows plus every activity, on one task queue. */
@@ -27,6 +32,10 @@ export function createBrokerWorker(opts: {
   shutdownGraceTime?: number;
   /** After SIGTERM: when (ms) the worker gives up waiting and stops anyway. */
   shutdownForceTime?: number;
+  /** Activity interceptors (metrics, tracing). */
+  interceptors?: WorkerOptions['interceptors'];
+  /** The sink workflow spans leave through (a traced workflow calls it even when this worker does not trace). */
+  tracingSinks?: WorkerOptions['sinks'];
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -39,6 +48,8 @@ export function createBrokerWorker(opts: {
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     ...(opts.shutdownGraceTime !== undefined ? { shutdownGraceTime: opts.shutdownGraceTime } : {}),
     ...(opts.shutdownForceTime !== undefined ? { shutdownForceTime: opts.shutdownForceTime } : {}),
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+    ...(opts.tracingSinks ? { sinks: opts.tracingSinks } : {}),
     workflowBundle: withAssertionKeys(opts.workflowBundle, opts.assertionVerifyKeys),
   });
 }

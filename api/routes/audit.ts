@@ -34,7 +34,7 @@ const verifyResult = z.object({
 /** Audit trail export and verification: auditors only (Cedar `audit` action). */
 export function registerAuditRoutes(
   app: FastifyInstance,
-  deps: { engine: PolicyEngine; store: AuditStore },
+  deps: { engine: PolicyEngine; store: AuditStore; onVerify?: (ok: boolean) => void },
 ): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const auditorsOnly = async (req: FastifyRequest) => {
@@ -74,6 +74,10 @@ export function registerAuditRoutes(
   r.get(
     '/v1/audit/verify',
     { schema: { tags: ['audit'], response: { 200: verifyResult } }, preHandler: auditorsOnly },
-    async () => deps.store.verify(),
+    async () => {
+      const result = await deps.store.verify();
+      deps.onVerify?.(result.ok);
+      return result;
+    },
   );
 }

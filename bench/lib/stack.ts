@@ -73,7 +73,11 @@ const profiled = [
 ];
 const tsEntry = (file: string, ...args: string[]) => ['--import', 'tsx', join(repoRoot, file), ...args];
 
-export async function startBenchStack(log: (msg: string) => void): Promise<BenchStack> {
+export async function startBenchStack(
+  log: (msg: string) => void,
+  /** More settings for the broker's worker and API (bench/tracing.ts turns tracing on with them). */
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<BenchStack> {
   const services: RunningService[] = [];
   const children: ChildProcess[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'jit-bench-'));
@@ -136,6 +140,8 @@ export async function startBenchStack(log: (msg: string) => void): Promise<Bench
       JIT_ASSERTION_SIGNING_KEY: assertionKeys.signingKey,
       JIT_ASSERTION_VERIFY_KEYS: assertionKeys.verificationKey,
       DATABASE_URL: `sqlite:${auditFile}`,
+      WORKER_METRICS_PORT: '0',
+      ...extraEnv,
     };
     // The worker first: it creates the audit store the API then opens.
     const worker = spawnService(

@@ -282,6 +282,7 @@ export async function startTestBroker(
           AWS_SECRET_ACCESS_KEY: stack.broker.secretAccessKey,
           LOG_LEVEL: 'warn',
           JIT_RECONCILE_INTERVAL: '2',
+          WORKER_METRICS_PORT: '0',
           ...env,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
