@@ -34,4 +34,13 @@ describe('CSV cells', () => {
     assert.equal(csvCell(-1), '-1');
     assert.equal(csvCell(null), '');
   });
+  test('write NUL, terminal escapes and other control characters as visible escapes', () => {
+    assert.equal(csvCell('a\u0000b'), 'a\\u0000b');
+    assert.equal(csvCell('\u001b[31mAPPROVED\u0007'), '\\u001b[31mAPPROVED\\u0007');
+    assert.equal(csvCell('c1 \u009b'), 'c1 \\u009b');
+    assert.equal(csvCell('=\u0000'), "'=\\u0000", 'still neutralised as a formula');
+    // Tabs and line breaks are text: kept, and quoted where they would break the row.
+    assert.equal(csvCell('a\tb'), 'a\tb');
+    assert.equal(csvCell('a\nb'), '"a\nb"');
+  });
 });
