@@ -97,7 +97,10 @@ export class PolicyEngine {
   ticketRequired(principal: Principal, roleId: string, now: Date = new Date()): boolean {
     const role = this.byId.get(roleId);
     if (!role) return false;
-    const context = requestContext(role, role.maxDurationSeconds, 'listing', undefined, role.breakGlass, now);
+    const context = {
+      ...requestContext(role, role.maxDurationSeconds, 'listing', undefined, role.breakGlass, now),
+      onCall: this.onCall.isOnCall(principal, now),
+    };
     const decision = this.authorizer.onRole(principal, 'request', role.id, context);
     return !(decision.allow && decision.errors.length === 0);
   }

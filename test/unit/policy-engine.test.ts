@@ -386,3 +386,9 @@ describe('load errors', () => {
     );
   });
 });
+
+test('whether a role needs a ticket is answered for every role, not a Cedar error', () => {
+  // GET /v1/roles asks this for each role; it once threw (no `onCall` in the context): a 500.
+  assert.equal(engine.ticketRequired(alice, 'prod-admin'), true);
+  assert.equal(engine.ticketRequired(alice, 'prod-readonly'), false);
+});
