@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -47,6 +47,17 @@ export async function buildServer(deps: ServerDeps) {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any route or error handler (an over-long path parameter, a
+    // malformed URL) still answer in the API's shape: too long to be any id names nothing.
+    frameworkErrors: (err, req, routerReply) => {
+      const reply = (routerReply as FastifyReply).header('x-request-id', req.id);
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        return reply.code(404).send(errorBody('not_found', 'no such resource', req.id));
+      if (err.code === 'FST_ERR_BAD_URL')
+        return reply.code(400).send(errorBody('bad_request', 'malformed URL', req.id));
+      req.log.error({ err }, 'router error');
+      return reply.code(500).send(errorBody('internal', 'internal error', req.id));
+    },
     // On close: idle keep-alive connections go at once, in-flight requests finish (api/main.ts).
     forceCloseConnections: 'idle',
   });
@@ -100,9 +111,6 @@ export async function buildServer(deps: ServerDeps) {
     }
     const { statusCode, code } = err as { statusCode?: unknown; code?: string };
     const status = typeof statusCode === 'number' ? statusCode : 500;
-    // A path parameter too long to be any id names nothing.
-    if (code === 'FST_ERR_MAX_PARAM_LENGTH')
-      return reply.code(404).send(errorBody('not_found', 'no such resource', req.id));
     if (status === 413)
       return reply.code(413).send(errorBody('payload_too_large', 'request body too large', req.id));
     if (status === 415) {

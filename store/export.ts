@@ -64,10 +64,17 @@ const NEEDS_QUOTES = /[",\r\n]/;
 
 export type CsvValue = string | number | null | undefined;
 
+// Control characters other than tab and line breaks (NUL, ESC, BEL, C1): written as `\u0000`, so
+// no terminal or tool that reads the file acts on them, and they stay visible instead of dropped.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+const escapeControls = (text: string) =>
+  text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export function csvCell(value: CsvValue): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return String(value);
-  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  const text = FORMULA_START.test(value) ? `'${escapeControls(value)}` : escapeControls(value);
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

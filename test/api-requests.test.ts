@@ -1,7 +1,7 @@
 // The HTTP API on the real stack: happy path, errors and security for each route.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startFakeFederation, startTestApi, type TestApi } from './support/api.js';
+import { type Caller, startFakeFederation, startTestApi, type TestApi } from './support/api.js';
 import { eventually } from './support/assertions.js';
 import { startTestBroker, type TestBroker } from './support/broker.js';
 
@@ -414,5 +414,148 @@ describe('audit routes', () => {
     assert.match(String(csv.body).split('\r\n')[0] ?? '', /^position,event_id,/);
     const bad = await api.call('GET', '/v1/audit/events?from=yesterday', { user: 'dave' });
     assert.equal(bad.status, 400);
+  });
+});
+
+type OpenApiOperation = {
+  responses?: Record<
+    string,
+    { content?: Record<string, { schema?: { properties?: { error?: { properties?: object } } } }> }
+  >;
+};
+
+/** The grant as the read model shows it. */
+async function readView(id: string) {
+  const view = await broker.store.grants.get(id);
+  assert.ok(view, `${id} is in the read model`);
+  return view;
+}
+
+// Regression tests for what fuzzing found (issue 13): each of these once answered 500, hung for
+// 20 s, stored control characters, or answered outside the API's error shape.
+describe('what fuzzing found', () => {
+  const unsafe: [string, string][] = [
+    ['NUL', 'a\u0000b'],
+    ['a lone surrogate', 'x\ud800y'],
+    ['a terminal escape', 'ok \u001b[32mAPPROVED'],
+    ['BEL', 'ring \u0007'],
+    ['a bidi override', 'a\u202eb'],
+  ];
+
+  test('every text field refuses control characters and unpaired surrogates with 400 validation_failed', async () => {
+    const id = await pendingAdminGrant('INC-140');
+    const ro = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-readonly', duration: '30m', reason: 'fields' },
+    });
+    const count = async () => (await broker.client.workflow.count(`TaskQueue = '${broker.taskQueue}'`)).count;
+    const started = await count();
+    for (const [what, text] of unsafe) {
+      const calls: [string, string, Caller, unknown][] = [
+        ['POST', '/v1/requests', 'alice', adminRequest('INC-1', { reason: text })],
+        ['POST', '/v1/requests', 'alice', adminRequest(text)],
+        ['POST', '/v1/requests', 'ci-deployer', { ...adminRequest('INC-1'), onBehalfOf: { sub: text } }],
+        ['POST', `/v1/requests/${id}/approve`, 'bob', { comment: text }],
+        ['POST', `/v1/requests/${id}/deny`, 'bob', { reason: text }],
+        ['POST', `/v1/requests/${ro.body.id}/revoke`, 'alice', { reason: text }],
+        ['POST', `/v1/requests/${ro.body.id}/extend`, 'alice', { duration: '5m', reason: text }],
+        ['POST', `/v1/requests/${ro.body.id}/review`, 'bob', { outcome: 'flagged', comment: text }],
+      ];
+      for (const [method, path, user, body] of calls) {
+        const res = await api.call(method, path, { user, body });
+        assert.equal(
+          res.status,
+          400,
+          `${what} in ${path} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`,
+        );
+        assert.equal(res.body.error.code, 'validation_failed');
+      }
+    }
+    assert.equal(await count(), started, 'nothing started');
+    assert.equal((await readView(id)).approvals.length, 0, 'nothing approved');
+    const view = await readView(ro.body.id);
+    assert.equal(view.status, 'active');
+    assert.equal(view.duration, 1800, 'nothing extended');
+  });
+
+  test('list filters refuse NUL and control characters at once, not after 20 s of retries', async () => {
+    for (const query of ['role=%00', 'role=a%00b', 'requester=%00', 'requester=a%1B%5B31m', 'status=%00']) {
+      const started = Date.now();
+      const res = await api.call('GET', `/v1/requests?${query}`, { user: 'dave' });
+      assert.equal(res.status, 400, `${query}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'validation_failed');
+      assert.ok(Date.now() - started < 2000, `${query} answered in ${Date.now() - started} ms`);
+    }
+  });
+
+  test('a path id with NUL, or too long to be an id, is a 4xx in the API shape, never 414 or 500', async () => {
+    for (const path of [
+      '/v1/requests/%00',
+      '/v1/requests/grant-%00/approve',
+      `/v1/requests/${'x'.repeat(65)}`,
+      `/v1/requests/${'x'.repeat(300)}`,
+      `/v1/requests/${'x'.repeat(5000)}/credentials`,
+      `/v1/principals/${'x'.repeat(5000)}/revoke-all`,
+    ]) {
+      const method =
+        path.endsWith('/approve') || path.endsWith('/credentials') || path.endsWith('-all') ? 'POST' : 'GET';
+      const res = await api.call(method, path, { user: 'dave', ...(method === 'POST' ? { body: {} } : {}) });
+      assert.ok([400, 404].includes(res.status), `${method} ${path.slice(0, 40)}: ${res.status}`);
+      assert.equal(typeof res.body.error?.code, 'string', JSON.stringify(res.body));
+      assert.equal(res.body.error.requestId, res.headers.get('x-request-id'));
+    }
+    const long = await api.call('GET', `/v1/requests/${'x'.repeat(300)}`, { user: 'dave' });
+    assert.equal(long.status, 404);
+    assert.equal(long.body.error.code, 'not_found');
+  });
+
+  test('the OpenAPI document declares every error status of every route, with the error shape', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    const operations = Object.entries(doc.paths as Record<string, Record<string, OpenApiOperation>>).flatMap(
+      ([path, item]) => Object.entries(item).map(([method, op]) => ({ where: `${method} ${path}`, op })),
+    );
+    assert.ok(operations.length >= 15, `${operations.length} operations`);
+    for (const { where, op } of operations) {
+      for (const status of ['400', '401', '403', '404', '409', '413', '415', '429', '500', '502', '503']) {
+        const schema = op.responses?.[status]?.content?.['application/json']?.schema;
+        assert.ok(schema, `${where} does not declare ${status}`);
+        assert.deepEqual(
+          Object.keys(schema.properties?.error?.properties ?? {}).sort(),
+          ['code', 'message', 'requestId'],
+          `${where} ${status}`,
+        );
+      }
+    }
+  });
+
+  test('credentials asked twice with one Idempotency-Key are one STS session', async () => {
+    const ro = await api.call('POST', '/v1/requests', {
+      user: 'alice',
+      body: { role: 'prod-readonly', duration: '30m', reason: 'creds twice' },
+    });
+    const headers = { 'idempotency-key': `creds-${Date.now()}` };
+    const first = await api.call('POST', `/v1/requests/${ro.body.id}/credentials`, {
+      user: 'alice',
+      headers,
+    });
+    const again = await api.call('POST', `/v1/requests/${ro.body.id}/credentials`, {
+      user: 'alice',
+      headers,
+    });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.AccessKeyId, first.body.AccessKeyId);
+    const view = await readView(ro.body.id);
+    assert.deepEqual(
+      view.sessions.map((s) => s.accessKeyId),
+      [first.body.AccessKeyId],
+      'one session issued and recorded',
+    );
+    // Another key is another session.
+    const other = await api.call('POST', `/v1/requests/${ro.body.id}/credentials`, {
+      user: 'alice',
+      headers: { 'idempotency-key': `${headers['idempotency-key']}-2` },
+    });
+    assert.notEqual(other.body.AccessKeyId, first.body.AccessKeyId);
   });
 });

@@ -11,9 +11,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { createAuditActivities } from '../activities/audit.js';
 import type { AuditEventInput, AuditEventType } from '../common/audit-event.js';
-import { canonicalJson, GENESIS_HASH } from '../store/chain.js';
+import { GENESIS_HASH } from '../store/chain.js';
 import { AuditEventConflictError, InvalidAuditEventError, SecretInAuditDataError } from '../store/errors.js';
-import { csvCell } from '../store/export.js';
 import {
   type AuditFilter,
   type AuditStore,
@@ -238,37 +237,6 @@ function childWriter(url: string, writer: number, count: number) {
   done.catch(() => {});
   return { ready, go: () => child.stdin.end('go\n'), done };
 }
-
-describe('canonical JSON', () => {
-  it('sorts keys recursively, drops no values, adds no whitespace', () => {
-    assert.equal(
-      canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' } }),
-      '{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}',
-    );
-    assert.equal(canonicalJson({ a: undefined, b: null }), '{"b":null}');
-    assert.equal(canonicalJson('é"\n'), JSON.stringify('é"\n'));
-  });
-  it('refuses what JSON cannot carry', () => {
-    assert.throws(() => canonicalJson({ n: Number.NaN }));
-    assert.throws(() => canonicalJson({ n: 1n }));
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    assert.throws(() => canonicalJson(cyclic));
-  });
-});
-
-describe('CSV cells', () => {
-  it('neutralise formulas and quote where needed', () => {
-    for (const start of ['=', '+', '-', '@', '\t', '\r'])
-      assert.equal(csvCell(`${start}x`).replace(/^"/, '')[0], "'");
-    assert.equal(csvCell('=1+1'), "'=1+1");
-    assert.equal(csvCell('a,b'), '"a,b"');
-    assert.equal(csvCell('say "hi"'), '"say ""hi"""');
-    assert.equal(csvCell('-'), "'-");
-    assert.equal(csvCell(-1), '-1');
-    assert.equal(csvCell(null), '');
-  });
-});
 
 for (const backend of ['sqlite', 'postgres'] as const) {
   // Under the runner (NODE_ENV=test) PostgreSQL is always there; elsewhere sqlite runs alone.

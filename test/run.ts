@@ -1,6 +1,7 @@
 // `npm test`: lint + type check, the production build (dist/, skipped when its inputs are unchanged),
 // a private stack (in-memory Temporal dev server, moto, dev OIDC issuer, PostgreSQL) on free ports so
-// it never collides with `npm start`, then every test file.
+// it never collides with `npm start`, then every test file (test/unit/ included).
+// `npm run test:unit` (`--unit`): only test/unit/, the tests that need no stack, with no lint or build.
 // Ends with one line: `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,8 +28,10 @@ function check(name: string, command: string, args: string[]): void {
   say(`${ok ? 'ok' : 'FAILED'}: ${name} (${Date.now() - started} ms)`);
 }
 
+const unitOnly = process.argv[2] === '--unit';
+
 function testFiles(): string[] {
-  const requested = process.argv.slice(2);
+  const requested = process.argv.slice(unitOnly ? 3 : 2);
   if (requested.length > 0) return requested;
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -36,7 +39,39 @@ function testFiles(): string[] {
       if (entry.isDirectory()) return walk(path);
       return entry.name.endsWith('.test.ts') ? [relative(repoRoot, path)] : [];
     });
-  return walk(join(repoRoot, 'test')).sort();
+  return walk(join(repoRoot, unitOnly ? 'test/unit' : 'test')).sort();
+}
+
+/** Runs the files under node's test runner and adds its TAP summary to the counts. */
+function runFiles(files: string[], env: NodeJS.ProcessEnv): void {
+  // Per run, so two runs side by side never read each other's summary.
+  const tap = join(ensureDir(join(dataDir, 'test')), `results-${process.pid}.tap`);
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
+    { cwd: repoRoot, stdio: 'inherit', env },
+  );
+  const summary = tapSummary(tap);
+  rmSync(tap, { force: true });
+  counts.passed += summary.pass;
+  counts.failed += summary.fail + summary.cancelled;
+  counts.skipped += summary.skipped + summary.todo;
+  if (result.status !== 0 && summary.fail + summary.cancelled === 0) counts.failed += 1;
+}
+
+function finish(): never {
+  say(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  process.exit(counts.failed > 0 || counts.passed === 0 ? 1 : 0);
 }
 
 /** Reads the closing summary of node's TAP reporter. */
@@ -83,6 +118,10 @@ function postgresDataDir(): { path: string; release(): void } {
 
 async function main(): Promise<void> {
   const files = testFiles();
+  if (unitOnly) {
+    runFiles(files, { ...process.env, NODE_ENV: 'test' });
+    finish();
+  }
   if (process.argv.length <= 2) {
     check('lint (biome)', join(repoRoot, 'node_modules/.bin/biome'), ['check', '.']);
     check('type check (tsc --noEmit)', join(repoRoot, 'node_modules/.bin/tsc'), ['--noEmit', '-p', '.']);
@@ -135,50 +174,23 @@ async function main(): Promise<void> {
       },
     });
 
-    // Per run, so two runs side by side never read each other's summary.
-    const tap = join(ensureDir(join(dataDir, 'test')), `results-${process.pid}.tap`);
-    const result = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-concurrency=2',
-        '--test-reporter=spec',
-        '--test-reporter-destination=stdout',
-        '--test-reporter=tap',
-        `--test-reporter-destination=${tap}`,
-        ...files,
-      ],
-      {
-        cwd: repoRoot,
-        stdio: 'inherit',
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          JIT_TEST_TEMPORAL_ADDRESS: temporal.url,
-          JIT_TEST_MOTO_URL: moto.url,
-          JIT_TEST_OIDC_ISSUER: oidc.url,
-          JIT_TEST_DATABASE_URL: postgres.url,
-          JIT_TEST_AWS_BROKER: JSON.stringify(broker),
-          JIT_TEST_AWS_ADMIN: JSON.stringify(admin),
-        },
-      },
-    );
-    const summary = tapSummary(tap);
-    rmSync(tap, { force: true });
-    counts.passed += summary.pass;
-    counts.failed += summary.fail + summary.cancelled;
-    counts.skipped += summary.skipped + summary.todo;
-    if (result.status !== 0 && summary.fail + summary.cancelled === 0) counts.failed += 1;
+    runFiles(files, {
+      ...process.env,
+      NODE_ENV: 'test',
+      JIT_TEST_TEMPORAL_ADDRESS: temporal.url,
+      JIT_TEST_MOTO_URL: moto.url,
+      JIT_TEST_OIDC_ISSUER: oidc.url,
+      JIT_TEST_DATABASE_URL: postgres.url,
+      JIT_TEST_AWS_BROKER: JSON.stringify(broker),
+      JIT_TEST_AWS_ADMIN: JSON.stringify(admin),
+    });
   } catch (err) {
     counts.failed += 1;
     say(`test stack failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     for (const service of services.reverse()) await service.stop().catch(() => {});
   }
-  say(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
-  process.exit(counts.failed > 0 || counts.passed === 0 ? 1 : 0);
+  finish();
 }
 
 void main();

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { allowInsecureRequests, discovery, None, refreshTokenGrant } from 'openid-client';
 import { pino } from 'pino';
-import { deviceLogin } from '../infra/oidc/device-login.js';
-import { type DevIssuer, startDevIssuer } from '../infra/oidc/issuer.js';
+import { deviceLogin } from '../../infra/oidc/device-login.js';
+import { type DevIssuer, startDevIssuer } from '../../infra/oidc/issuer.js';
 
 const logger = pino({ level: 'warn' });
 let dir: string;

@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseInstant } from '../cli/commands/audit.js';
-import { shellQuote } from '../cli/commands/creds.js';
-import { loadConfig, parseMargin, settingKey } from '../cli/config.js';
-import { formatDuration, humanizeSeconds, relativeTime } from '../cli/output.js';
+import { parseInstant } from '../../cli/commands/audit.js';
+import { shellQuote } from '../../cli/commands/creds.js';
+import { loadConfig, parseMargin, settingKey } from '../../cli/config.js';
+import { formatDuration, humanizeSeconds, relativeTime } from '../../cli/output.js';
 
 test('API and issuer URLs: flag, then env, then config file, then the local stack', () => {
   const home = mkdtempSync(join(tmpdir(), 'jit-config-'));

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ReplayGuard } from '../api/slack/receiver.js';
-import type { GrantCard } from '../common/grant.js';
-import { DirectoryError, fileDirectory } from '../integrations/directory.js';
-import { approvalMessage, escapeText, requesterNotice, statusLine } from '../integrations/slack/blocks.js';
-import { ConfigError, loadConfig } from '../platform/config.js';
+import { ReplayGuard } from '../../api/slack/receiver.js';
+import type { GrantCard } from '../../common/grant.js';
+import { DirectoryError, fileDirectory } from '../../integrations/directory.js';
+import { approvalMessage, escapeText, requesterNotice, statusLine } from '../../integrations/slack/blocks.js';
+import { ConfigError, loadConfig } from '../../platform/config.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'jit-slack-units-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -18,9 +18,9 @@ import {
   createAuthenticator,
   registerAuth,
   wwwAuthenticate,
-} from '../api/auth.js';
-import { deviceLogin } from '../infra/oidc/device-login.js';
-import { type DevIssuer, startDevIssuer } from '../infra/oidc/issuer.js';
+} from '../../api/auth.js';
+import { deviceLogin } from '../../infra/oidc/device-login.js';
+import { type DevIssuer, startDevIssuer } from '../../infra/oidc/issuer.js';
 
 const AUDIENCE = 'jit-broker-api';
 const BARE_CHALLENGE = 'Bearer realm="jit-broker"';

@@ -2,11 +2,11 @@
 // error names a state machine catches, and how SQS sender ids map to catalog workloads.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkIssuers, defaultPersonIssuer, parseIssuers } from '../api/auth.js';
-import { handoffErrorOf, handoffMessage } from '../common/handoff.js';
-import type { CatalogWorkload } from '../policies/types.js';
-import { WorkloadMatcher } from '../policies/workloads.js';
-import { SenderDirectory } from '../queue/senders.js';
+import { checkIssuers, defaultPersonIssuer, parseIssuers } from '../../api/auth.js';
+import { handoffErrorOf, handoffMessage } from '../../common/handoff.js';
+import type { CatalogWorkload } from '../../policies/types.js';
+import { WorkloadMatcher } from '../../policies/workloads.js';
+import { SenderDirectory } from '../../queue/senders.js';
 
 const request = {
   version: 1,

@@ -5,8 +5,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DurationError, formatDuration, parseDuration } from '../common/duration.js';
-import { POLICIES_DIR, PolicyEngine, PolicyLoadError, type Principal } from '../policies/engine.js';
+import { DurationError, formatDuration, parseDuration } from '../../common/duration.js';
+import { POLICIES_DIR, PolicyEngine, PolicyLoadError, type Principal } from '../../policies/engine.js';
 
 const engine = PolicyEngine.load();
 const now = new Date('2025-01-15T10:00:00Z');
@@ -204,15 +204,16 @@ describe('approve, revoke, audit', () => {
   });
 });
 
-test('one request evaluation takes well under a millisecond', (t) => {
+test('one request evaluation costs under a millisecond of CPU', (t) => {
   const runs = 2000;
   for (let i = 0; i < 200; i++) ask(alice, 'prod-admin', HOUR, { ticket: 'INC-42' });
-  const started = performance.now();
+  // CPU time, not wall time: other processes on a shared box stretch the latter, not the former.
+  const started = process.cpuUsage();
   for (let i = 0; i < runs; i++) ask(alice, 'prod-readonly', 30 * 60);
-  const perCall = (performance.now() - started) / runs;
-  t.diagnostic(`evaluateRequest: ${(perCall * 1000).toFixed(0)} µs per call (2 Cedar calls)`);
-  // Generous bound so a loaded CI box does not flake; the typical figure is in the diagnostic.
-  assert.ok(perCall < 5, `${perCall} ms per evaluateRequest`);
+  const used = process.cpuUsage(started);
+  const perCall = (used.user + used.system) / 1000 / runs;
+  t.diagnostic(`evaluateRequest: ${(perCall * 1000).toFixed(0)} µs of CPU per call (2 Cedar calls)`);
+  assert.ok(perCall < 1, `${perCall} ms of CPU per evaluateRequest`);
 });
 
 describe('durations', () => {
@@ -384,4 +385,10 @@ describe('load errors', () => {
       err.message,
     );
   });
+});
+
+test('whether a role needs a ticket is answered for every role, not a Cedar error', () => {
+  // GET /v1/roles asks this for each role; it once threw (no `onCall` in the context): a 500.
+  assert.equal(engine.ticketRequired(alice, 'prod-admin'), true);
+  assert.equal(engine.ticketRequired(alice, 'prod-readonly'), false);
 });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { repoRoot } from '../infra/paths.js';
+import { repoRoot } from '../../infra/paths.js';
 
 function lint(folder: string, source: string): { restricted: boolean; output: string } {
   const file = join(repoRoot, folder, `zz-layering-fixture-${process.pid}.ts`);

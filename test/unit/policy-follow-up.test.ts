@@ -6,8 +6,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type OnCallSchedule, scheduleSource } from '../common/oncall.js';
-import { POLICIES_DIR, PolicyEngine, PolicyLoadError, type Principal } from '../policies/engine.js';
+import { type OnCallSchedule, scheduleSource } from '../../common/oncall.js';
+import { POLICIES_DIR, PolicyEngine, PolicyLoadError, type Principal } from '../../policies/engine.js';
 
 const HOUR = 3600;
 const alice: Principal = { sub: 'alice', email: 'alice@example.test', groups: ['engineers'] };
@@ -101,8 +101,8 @@ describe('policy inputs', () => {
   });
 
   test('the schedule decides, not the oncall group: an override puts alice on call', () => {
+    // Right after the rotations: the catalog goes on with other sections.
     const { dir } = policiesWith((text) =>
-      // Under onCall, wherever it sits in the file.
       text.replace(
         '      people: [erin]\n',
         '      people: [erin]\n  overrides:\n    - { rotation: primary, person: alice, from: 2026-03-02T00:00:00Z, to: 2026-03-03T00:00:00Z }\n',
@@ -240,7 +240,6 @@ describe('catalog fields, checked at load', () => {
     );
     expectError(
       (text) =>
-        // Under onCall, wherever it sits in the file.
         text.replace(
           '      people: [erin]\n',
           '      people: [erin]\n  overrides:\n    - { rotation: secondary, person: alice, from: 2026-03-02T00:00:00Z, to: 2026-03-03T00:00:00Z }\n',

@@ -1,0 +1,91 @@
+// Schemathesis against /openapi.json (issue 13): generated requests for every operation, valid and
+// not, as a signed-in person, with every check. Any server error, undocumented status or response
+// that breaks its own schema fails the test. Bounded in examples and time; JIT_FUZZ_SEED replays a run.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { dataDir, ensureDir } from '../infra/paths.js';
+import { startTestApi, type TestApi } from './support/api.js';
+import { startTestBroker, type TestBroker } from './support/broker.js';
+import { ensurePythonTool } from './support/python-tool.js';
+
+let broker: TestBroker;
+let api: TestApi;
+
+before(async () => {
+  broker = await startTestBroker({ store: 'postgres' });
+  await broker.startWorker();
+  api = await startTestApi(broker);
+});
+after(async () => {
+  await api?.close();
+  await broker?.close();
+});
+
+function schemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
+  const bin = ensurePythonTool('schemathesis', 'schemathesis');
+  return new Promise((resolve) => {
+    // Its working folder gets its state (.schemathesis/): under .data, not in the tree.
+    const child = spawn(bin, args, {
+      cwd: ensureDir(join(dataDir, 'test', 'schemathesis')),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+for (const user of ['alice', 'dave'] as const) {
+  // Runs and reports in every `npm test`, but is not yet counted as a failure: its first runs found
+  // what is still open (issue 13): 405 for undeclared methods (TRACE, QUERY answer 404/400), query
+  // schemas that do not say `status` is comma-separated, text rules JSON Schema cannot carry (no
+  // control characters, well-formed Unicode, a flag needs a comment) so valid-looking input gets
+  // 400, and a crash inside Hypothesis on Python 3.11 for two operations. Drop `todo` once it passes.
+  test(`schemathesis --checks all as ${user}: no server error, no undocumented status`, {
+    timeout: 180_000,
+    todo: 'open findings of issue 13, listed above',
+  }, async (t) => {
+    const seed = process.env.JIT_FUZZ_SEED ?? String(Date.now() % 100_000);
+    t.diagnostic(`seed ${seed} (JIT_FUZZ_SEED=${seed} replays it)`);
+    const { code, output } = await schemathesis([
+      'run',
+      `${api.url}/openapi.json`,
+      '--url',
+      api.url,
+      '--checks',
+      'all',
+      '--header',
+      `Authorization: Bearer ${await api.token(user)}`,
+      '--max-examples',
+      '15',
+      '--max-time',
+      '75',
+      '--seed',
+      seed,
+      '--workers',
+      '2',
+      '--request-timeout',
+      '20',
+      '--generation-database',
+      'none',
+      '--no-color',
+      '--output-truncate',
+      'true',
+    ]);
+    // The whole report is long; it goes to a file, the failures' summary into the message.
+    const report = join(ensureDir(join(dataDir, 'test')), `schemathesis-${user}-${process.pid}.txt`);
+    writeFileSync(report, output);
+    const failures = output.slice(output.indexOf('FAILURES'), output.indexOf('WARNINGS'));
+    assert.equal(code, 0, `${failures.slice(0, 12_000)}\n(the whole report: ${report})`);
+    assert.match(output, /passed/);
+  });
+}
