@@ -27,6 +27,7 @@ export const errorStatus = {
   idempotency_conflict: 409,
   no_review: 409,
   review_closed: 409,
+  method_not_allowed: 405,
   payload_too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -70,6 +70,24 @@ export async function buildServer(deps: ServerDeps) {
 
   // Every route documents every error it can answer, with the one error shape.
   const errorStatuses = [400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503];
+  // Which methods each path answers, so another method on it is a 405 naming them, not a 404.
+  const routeMethods: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    const source = `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`;
+    let entry = routeMethods.find((r) => r.pattern.source === new RegExp(source).source);
+    if (!entry) routeMethods.push((entry = { pattern: new RegExp(source), methods: new Set() }));
+    for (const method of [route.method].flat()) entry.methods.add(method);
+  });
+  const methodNotAllowed = (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const allowed = new Set(routeMethods.filter((r) => r.pattern.test(path)).flatMap((r) => [...r.methods]));
+    if (allowed.size === 0 || allowed.has(req.method)) return false;
+    reply
+      .code(405)
+      .header('allow', [...allowed].sort().join(', '))
+      .send(errorBody('method_not_allowed', `${req.method} is not allowed on ${path}`, req.id));
+    return true;
+  };
   app.addHook('onRoute', (route) => {
     const schema = route.schema as { response?: Record<number, unknown>; hide?: boolean } | undefined;
     if (!schema || schema.hide) return;
@@ -79,6 +97,7 @@ export async function buildServer(deps: ServerDeps) {
 
   let notFoundPage: string | undefined;
   app.setNotFoundHandler((req, reply) => {
+    if (methodNotAllowed(req, reply)) return;
     // A browser lost in the console gets a page; API clients get the error shape.
     const browser = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
     if (notFoundPage && browser && !req.url.startsWith('/v1/')) {
@@ -116,6 +135,8 @@ export async function buildServer(deps: ServerDeps) {
     if (status === 415) {
       return reply.code(415).send(errorBody('unsupported_media_type', 'send application/json', req.id));
     }
+    // A method the HTTP server accepts but no route knows (QUERY, for one) on a known path.
+    if (status === 400 && methodNotAllowed(req, reply)) return;
     if (status >= 400 && status < 500) {
       const message =
         code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY'

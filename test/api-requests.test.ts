@@ -1,5 +1,6 @@
 // The HTTP API on the real stack: happy path, errors and security for each route.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { type Caller, startFakeFederation, startTestApi, type TestApi } from './support/api.js';
 import { eventually } from './support/assertions.js';
@@ -507,6 +508,38 @@ describe('what fuzzing found', () => {
     const long = await api.call('GET', `/v1/requests/${'x'.repeat(300)}`, { user: 'dave' });
     assert.equal(long.status, 404);
     assert.equal(long.body.error.code, 'not_found');
+  });
+
+  test('a method a path does not take is 405 naming the ones it does, in the API shape', async () => {
+    for (const [method, path, allow] of [
+      ['TRACE', '/v1/roles', 'GET, HEAD'],
+      ['DELETE', '/v1/requests/grant-01J00000000000000000000000', 'GET, HEAD'],
+      ['QUERY', '/v1/requests/grant-01J00000000000000000000000', 'GET, HEAD'],
+      ['GET', '/v1/requests/grant-01J00000000000000000000000/approve', 'POST'],
+    ] as const) {
+      // node:http, not fetch: fetch refuses to send TRACE at all.
+      const token = await api.token('dave');
+      const res = await new Promise<{ status?: number; allow?: string; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          `${api.url}${path}`,
+          { method, headers: { authorization: `Bearer ${token}` } },
+          (r) => {
+            let body = '';
+            r.on('data', (chunk: Buffer) => {
+              body += chunk.toString();
+            });
+            r.on('end', () => resolve({ status: r.statusCode, allow: r.headers.allow, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(res.status, 405, `${method} ${path}`);
+      assert.equal(res.allow, allow);
+      assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'method_not_allowed');
+    }
+    // A path nobody serves stays a 404.
+    assert.equal((await api.call('GET', '/v1/nothing', { user: 'dave' })).status, 404);
   });
 
   test('the OpenAPI document declares every error status of every route, with the error shape', async () => {

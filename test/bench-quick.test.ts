@@ -23,6 +23,7 @@ const figures = [
   'f5.rss',
   'f5.endLag',
   'f6',
+  'f7',
 ];
 
 test('npm run bench -- --quick prints the table and writes JSON with every figure', {
