@@ -44,7 +44,23 @@ export function registerAuditRoutes(
 
   r.get(
     '/v1/audit/events',
-    { schema: { tags: ['audit'], querystring: exportQuery }, preHandler: auditorsOnly },
+    {
+      schema: {
+        tags: ['audit'],
+        querystring: exportQuery,
+        // A stream, not a JSON object: one CSV or JSON Lines document as `format` asks.
+        response: {
+          200: {
+            description: 'the matching events (or grant summaries), streamed',
+            content: {
+              'text/csv': { schema: z.string() },
+              'application/x-ndjson': { schema: z.string() },
+            },
+          },
+        },
+      },
+      preHandler: auditorsOnly,
+    },
     async (req, reply) => {
       const q = req.query;
       const filter = {
@@ -67,7 +83,8 @@ export function registerAuditRoutes(
         .header('content-disposition', `attachment; filename="${name}"`)
         .header('cache-control', 'no-store');
       // Streamed with backpressure: the server holds one page of rows at a time.
-      return reply.send(Readable.from(chunks));
+      // The declared 200 is text; Fastify sends a stream as is, without the serializer.
+      return reply.send(Readable.from(chunks) as unknown as string);
     },
   );
 
