@@ -74,8 +74,12 @@ export async function buildServer(deps: ServerDeps) {
   const routeMethods: { pattern: RegExp; methods: Set<string> }[] = [];
   app.addHook('onRoute', (route) => {
     const source = `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`;
-    let entry = routeMethods.find((r) => r.pattern.source === new RegExp(source).source);
-    if (!entry) routeMethods.push((entry = { pattern: new RegExp(source), methods: new Set() }));
+    const pattern = new RegExp(source);
+    let entry = routeMethods.find((r) => r.pattern.source === pattern.source);
+    if (!entry) {
+      entry = { pattern, methods: new Set() };
+      routeMethods.push(entry);
+    }
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
   const methodNotAllowed = (req: FastifyRequest, reply: FastifyReply) => {
