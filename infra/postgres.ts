@@ -1,7 +1,9 @@
 // A private PostgreSQL server for tests and the local stack: its own cluster under a data dir,
 // listening on 127.0.0.1 only, its socket inside that dir, so it never touches a system cluster.
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -11,6 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
 import { findOnPath, PrerequisiteError } from './process.js';
@@ -108,6 +111,24 @@ function serverCommand(command: string, args: string[]): [string, string[]] {
   if (runuser) return [runuser, ['-u', OS_USER, '--', command, ...args]];
   const quoted = [command, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
   return ['su', [OS_USER, '-s', '/bin/sh', '-c', quoted]];
+}
+
+/**
+ * Where a cluster wanted at `preferred` can live. As root, the server runs as the `postgres` OS user,
+ * which must be able to reach it; a checkout under a private folder (a fresh clone in a 0700 temp
+ * folder, a home directory) is not reachable, so the cluster goes under the system temp folder
+ * instead, in a folder named after `preferred` so each checkout keeps its own.
+ */
+export function reachableDataDir(preferred: string): string {
+  if (!isRoot() || spawnSync('id', ['-u', OS_USER]).status !== 0) return preferred;
+  mkdirSync(dirname(preferred), { recursive: true });
+  const [cmd, args] = serverCommand('test', ['-x', dirname(preferred)]);
+  if (spawnSync(cmd, args).status === 0) return preferred;
+  const digest = createHash('sha256').update(preferred).digest('hex').slice(0, 12);
+  const parent = join(tmpdir(), `jit-broker-${digest}`);
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  chmodSync(parent, 0o755);
+  return join(parent, basename(preferred));
 }
 
 function prepareOwnership(dataDir: string, logFile: string): void {

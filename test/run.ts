@@ -11,7 +11,7 @@ import { seedMoto } from '../infra/aws/seed.js';
 import { startOidcIssuer } from '../infra/broker/processes.js';
 import { ensureChromium } from '../infra/chromium.js';
 import { dataDir, ensureDir, repoRoot } from '../infra/paths.js';
-import { startPostgres } from '../infra/postgres.js';
+import { reachableDataDir, startPostgres } from '../infra/postgres.js';
 import { freePort, type RunningService } from '../infra/process.js';
 import { ensureTemporalCli } from '../infra/temporal/cli.js';
 import { startTemporal } from '../infra/temporal/server.js';
@@ -109,11 +109,12 @@ function postgresDataDir(): { path: string; release(): void } {
     }
   };
   if (holder && holder !== process.pid && alive(holder)) {
-    const path = join(dataDir, 'test', `postgres-${process.pid}`);
+    const path = reachableDataDir(join(dataDir, 'test', `postgres-${process.pid}`));
     return { path, release: () => rmSync(path, { recursive: true, force: true }) };
   }
   writeFileSync(owner, String(process.pid));
-  return { path: join(dataDir, 'test', 'postgres'), release: () => rmSync(owner, { force: true }) };
+  const path = reachableDataDir(join(dataDir, 'test', 'postgres'));
+  return { path, release: () => rmSync(owner, { force: true }) };
 }
 
 async function main(): Promise<void> {
