@@ -131,7 +131,10 @@ describe('helm chart', () => {
     );
     const policies = find(docs, 'NetworkPolicy');
     assert.equal(policies.length, 2);
-    assert.deepEqual(policies.find((p) => p.metadata.name.endsWith('-worker'))?.spec.ingress, []);
+    // The worker takes connections on its metrics port only, so Prometheus can scrape it.
+    assert.deepEqual(policies.find((p) => p.metadata.name.endsWith('-worker'))?.spec.ingress, [
+      { ports: [{ port: 9464, protocol: 'TCP' }] },
+    ]);
     const [sa] = find(docs, 'ServiceAccount');
     assert.equal(sa?.metadata.annotations, null);
     assert.equal(find(docs, 'Job').length, 0);
